@@ -1,6 +1,7 @@
 """Pelican settings for the demo blog. `make html` uses this file."""
 AUTHOR = "Mara Lindqvist"
 SITENAME = "Field Notes from a Rooftop Weather Station"
+SITESUBTITLE = "Wind, rain and gulls, measured from a seventh-floor roof"
 SITEURL = ""
 
 PATH = "content"
@@ -10,9 +11,15 @@ STATIC_PATHS = ["images"]
 
 TIMEZONE = "Europe/Stockholm"
 DEFAULT_LANG = "en"
-DEFAULT_DATE_FORMAT = "%d %B %Y"
+DEFAULT_DATE_FORMAT = "%-d %B %Y"  # "%-d": Pelican strips the zero on every platform
 
+# The site's own theme (templates in theme/templates, CSS in theme/static); see the README.
 THEME = "theme"
+# Pages (content/pages/, e.g. "About the machine") appear in the top menu; categories do not.
+DISPLAY_PAGES_ON_MENU = True
+DISPLAY_CATEGORIES_ON_MENU = False
+# Extra links in the footer: (name, url) pairs.
+LINKS = ()
 
 # Feeds are on in development too, so `make html` shows the whole site as it will be published.
 FEED_ALL_ATOM = "feeds/all.atom.xml"
@@ -23,6 +30,16 @@ AUTHOR_FEED_ATOM = None
 AUTHOR_FEED_RSS = None
 
 DEFAULT_PAGINATION = 8
+
+# The theme renders these direct templates; "404" becomes output/404.html (point your web server's
+# error page at it).
+DIRECT_TEMPLATES = ["index", "tags", "categories", "authors", "archives", "404"]
+
+# Period archives: /2025/ and /2025/01/ list that year's and month's posts.
+YEAR_ARCHIVE_URL = "{date:%Y}/"
+YEAR_ARCHIVE_SAVE_AS = "{date:%Y}/index.html"
+MONTH_ARCHIVE_URL = "{date:%Y}/{date:%m}/"
+MONTH_ARCHIVE_SAVE_AS = "{date:%Y}/{date:%m}/index.html"
 
 MARKDOWN = {
     "extension_configs": {
