@@ -1,0 +1,88 @@
+"""int8 weights for CPU sampling, and thread settings.
+
+GPT-2's attention and MLP use ``transformers.pytorch_utils.Conv1D`` (``x @ W + b`` with W stored
+as [in, out]), which ``torch.ao.quantization.quantize_dynamic`` does not know. ``conv1d_to_linear``
+swaps each for an ``nn.Linear`` holding the transposed weight (same outputs), after which
+``quantize_dynamic`` turns every ``nn.Linear`` into an int8-weight layer (activations quantized on
+the fly). Other architectures (Llama, ...) already use ``nn.Linear`` and go straight through.
+"""
+from __future__ import annotations
+
+import logging
+import warnings
+
+log = logging.getLogger(__name__)
+
+
+def int8_available() -> bool:
+    """True when this PyTorch build can run dynamically quantized linear layers on the CPU."""
+    try:
+        import torch
+
+        engines = torch.backends.quantized.supported_engines
+        return any(e in engines for e in ("x86", "fbgemm", "onednn", "qnnpack")) and hasattr(
+            torch, "ao") and hasattr(torch.ao.quantization, "quantize_dynamic")
+    except Exception:  # an exotic build without quantization
+        return False
+
+
+def conv1d_to_linear(model):
+    """Replace every GPT-2 ``Conv1D`` in ``model`` by an equivalent ``nn.Linear`` (in place)."""
+    import torch
+    from torch import nn
+
+    try:
+        from transformers.pytorch_utils import Conv1D
+    except ImportError:
+        return model
+    swaps = [(name, module) for name, module in model.named_modules() if isinstance(module, Conv1D)]
+    for name, conv in swaps:
+        in_features, out_features = conv.weight.shape
+        linear = nn.Linear(in_features, out_features, bias=conv.bias is not None,
+                           dtype=conv.weight.dtype, device=conv.weight.device)
+        with torch.no_grad():
+            linear.weight.copy_(conv.weight.t())
+            if conv.bias is not None:
+                linear.bias.copy_(conv.bias)
+        parent_name, _, child = name.rpartition(".")
+        parent = model.get_submodule(parent_name) if parent_name else model
+        setattr(parent, child, linear)
+    return model
+
+
+def quantize_int8(model, include_lm_head: bool = True):
+    """``model`` with int8 weights in its linear layers (CPU only; modifies ``model``).
+
+    ``include_lm_head=False`` keeps the output projection in float, which costs speed for a
+    large vocabulary but keeps the logits closer to fp32.
+    """
+    import torch
+    from torch import nn
+
+    conv1d_to_linear(model)
+    lm_head = getattr(model, "lm_head", None) if hasattr(model, "get_output_embeddings") else None
+    if lm_head is not None and isinstance(lm_head, nn.Linear):
+        # Untie from the input embeddings: quantizing must not touch the embedding table.
+        model.lm_head = nn.Linear(lm_head.in_features, lm_head.out_features,
+                                  bias=lm_head.bias is not None)
+        with torch.no_grad():
+            model.lm_head.weight.copy_(lm_head.weight)
+            if lm_head.bias is not None:
+                model.lm_head.bias.copy_(lm_head.bias)
+    names = {name for name, m in model.named_modules() if isinstance(m, nn.Linear)}
+    if not include_lm_head:
+        names.discard("lm_head")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return torch.ao.quantization.quantize_dynamic(model, names, dtype=torch.qint8)
+
+
+def set_threads(threads: int | None = None) -> int:
+    """Fix the number of CPU threads (all CPUs this process may use by default); returns it."""
+    import torch
+
+    from trainer.sampling import default_threads
+
+    threads = threads or default_threads()
+    torch.set_num_threads(threads)
+    return threads
