@@ -130,7 +130,7 @@ def assess(post: Post, candidate, settings: GateSettings, index, tokenizer) -> A
     result = Assessment()
     figures = result.figures
     body_words = words(post.body)
-    all_words = words(post.title + "\n" + post.body)
+    all_words = words(post.text or post.title + "\n" + post.body)  # the title once
 
     figures["words"] = len(body_words)
     result.verdicts.append(Verdict("length", len(body_words) >= settings.min_words,
