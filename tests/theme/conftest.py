@@ -1,0 +1,40 @@
+"""Fixtures for the theme tests: the small blog of theme_build.py, built into temporary folders."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from theme_build import GENERATED_POST, HIDDEN_POST, HUMAN_POSTS, MACHINE, MACHINE_PAGE, build_site, human_post, tiny_png
+
+
+@pytest.fixture(scope="session")
+def demo_content(tmp_path_factory) -> Path:
+    """content/ of a small blog: 10 human posts, 1 hidden, 1 generated, the machine page, a loss plot."""
+    root = tmp_path_factory.mktemp("content")
+    (root / "posts").mkdir()
+    for n in range(1, HUMAN_POSTS + 1):
+        (root / "posts" / f"note-{n}.md").write_text(human_post(n), encoding="utf-8")
+    (root / "posts" / "hidden-note.md").write_text(HIDDEN_POST, encoding="utf-8")
+    (root / "generated").mkdir()
+    (root / "generated" / "2025-06-01-barometer-dreams.md").write_text(GENERATED_POST, encoding="utf-8")
+    (root / "pages").mkdir()
+    (root / "pages" / "machine.md").write_text(MACHINE_PAGE, encoding="utf-8")
+    (root / "machine").mkdir()
+    (root / "machine" / "loss.png").write_bytes(tiny_png())
+    return root
+
+
+@pytest.fixture(scope="session")
+def site(demo_content, tmp_path_factory) -> Path:
+    """The demo blog built as after a training run (DAILY_POST_MACHINE set), default disclosure."""
+    return build_site(demo_content, tmp_path_factory.mktemp("site") / "output",
+                      DAILY_POST_MACHINE=MACHINE, DAILY_POST_DISCLOSURE=None,
+                      DAILY_POST_ROBOTS_NOINDEX=None)
+
+
+@pytest.fixture(scope="session")
+def untrained_site(demo_content, tmp_path_factory) -> Path:
+    """The demo blog before any model exists: DAILY_POST_MACHINE is not set at all."""
+    return build_site(demo_content, tmp_path_factory.mktemp("untrained") / "output",
+                      drop=("DAILY_POST_MACHINE",))

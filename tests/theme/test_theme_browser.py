@@ -1,0 +1,103 @@
+"""The built site in headless Chromium: screenshots at phone and desktop widths, no console
+errors, no failed requests, no sideways scrolling on a phone.
+
+Needs the Debian `chromium` package (/usr/bin/chromium) and the `playwright` Python package; it
+never downloads a browser. Set THEME_SCREENSHOTS=some/folder to keep the screenshots."""
+from __future__ import annotations
+
+import functools
+import os
+import shutil
+import struct
+import threading
+from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+import pytest
+
+CHROMIUM = os.environ.get("CHROMIUM") or shutil.which("chromium") or shutil.which("chromium-browser")
+CHROMIUM_FLAGS = [
+    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+]
+WIDTHS = {"phone": 375, "desktop": 1280}
+PAGES = {"index": "/", "generated-post": "/2025/06/barometer-dreams.html",
+         "human-post": "/2025/01/field-note-1.html", "machine": "/pages/machine.html"}
+
+
+class _QuietHandler(SimpleHTTPRequestHandler):
+    def log_message(self, format, *args):  # keep pytest output clean
+        pass
+
+
+@pytest.fixture(scope="module")
+def server(site):
+    handler = functools.partial(_QuietHandler, directory=str(site))
+    httpd = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{httpd.server_address[1]}"
+    httpd.shutdown()
+    httpd.server_close()
+
+
+@pytest.fixture(scope="module")
+def browser(tmp_path_factory):
+    """A Chromium context with a fresh profile (user data dir), driven by Playwright."""
+    if not CHROMIUM:
+        pytest.skip("Chromium is not installed (apt-get install chromium); the browser test needs it")
+    sync_api = pytest.importorskip(
+        "playwright.sync_api", reason="the playwright package is not installed (pip install playwright)")
+    profile = tmp_path_factory.mktemp("chromium-profile")
+    with sync_api.sync_playwright() as pw:
+        context = pw.chromium.launch_persistent_context(
+            str(profile), executable_path=CHROMIUM, headless=True, args=CHROMIUM_FLAGS,
+            viewport={"width": 1280, "height": 800}, device_scale_factor=1)
+        yield context
+        context.close()
+
+
+@pytest.fixture(scope="module")
+def shots(tmp_path_factory) -> Path:
+    keep = os.environ.get("THEME_SCREENSHOTS")
+    if keep:
+        Path(keep).mkdir(parents=True, exist_ok=True)
+        return Path(keep)
+    return tmp_path_factory.mktemp("screenshots")
+
+
+def png_size(data: bytes) -> tuple[int, int]:
+    assert data[:8] == b"\x89PNG\r\n\x1a\n", "not a PNG"
+    return struct.unpack(">II", data[16:24])
+
+
+@pytest.mark.parametrize("width_name", list(WIDTHS))
+@pytest.mark.parametrize("page_name", list(PAGES))
+def test_page_renders_cleanly(browser, server, shots, page_name, width_name):
+    width = WIDTHS[width_name]
+    problems: list[str] = []
+    page = browser.new_page()
+    page.set_viewport_size({"width": width, "height": 800})
+    page.on("console", lambda msg: problems.append(f"console {msg.type}: {msg.text}")
+            if msg.type in ("error", "warning") else None)
+    page.on("pageerror", lambda exc: problems.append(f"page error: {exc}"))
+    page.on("requestfailed", lambda req: problems.append(f"request failed: {req.url}"))
+    page.on("response", lambda resp: problems.append(f"HTTP {resp.status}: {resp.url}")
+            if resp.status >= 400 else None)
+    try:
+        response = page.goto(server + PAGES[page_name], wait_until="load")
+        assert response is not None and response.status == 200
+        page.wait_for_load_state("networkidle")
+        overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
+        images_ok = page.evaluate(
+            "Array.from(document.images).every(img => img.complete && img.naturalWidth > 0)")
+        data = page.screenshot(path=str(shots / f"{page_name}-{width_name}.png"), full_page=True)
+    finally:
+        page.close()
+
+    assert problems == []
+    assert overflow <= 0, f"{page_name} scrolls sideways by {overflow}px at {width}px"
+    assert images_ok, f"an image on {page_name} did not load"
+    shot_width, shot_height = png_size(data)
+    assert shot_width == width and shot_height >= 400
+    assert len(data) > 10_000, "the screenshot is suspiciously small (blank page?)"

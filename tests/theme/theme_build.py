@@ -1,0 +1,136 @@
+"""A small blog for the theme tests, and a function that builds it with the project's
+pelicanconf.py and theme (plugin off)."""
+from __future__ import annotations
+
+import struct
+import zlib
+from pathlib import Path
+from textwrap import dedent
+
+from pelican import Pelican
+from pelican.settings import read_settings
+
+REPO = Path(__file__).resolve().parents[2]
+PELICANCONF = REPO / "pelicanconf.py"
+
+# What the plugin would put into the context after a training run.
+MACHINE = {
+    "name": "blog",
+    "path": "/srv/blog/models/blog",
+    "base_model": "gpt2",
+    "steps": 1000,
+    "tokens_seen": 4096000,
+    "train_loss": 2.71828,
+    "val_loss": 3.14159,
+    "val_perplexity": 23.1407,
+    "device": "NVIDIA H100 80GB HBM3",
+    "time_s": 754.2,
+    "trained_at": "2026-11-20T21:04:00+00:00",
+    "corpus_documents": 16,
+    "loss_plot": "machine/loss.png",
+    "report_url": None,
+}
+
+HUMAN_POSTS = 10  # more than DEFAULT_PAGINATION (8): the index needs a second page
+GENERATED_TITLE = "The Barometer Dreams of Gulls"
+
+
+def tiny_png(width: int = 4, height: int = 3) -> bytes:
+    """A valid, grey RGB PNG, so the machine page has a real image to point at."""
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
+    rows = b"".join(b"\x00" + b"\x80\x80\x80" * width for _ in range(height))
+    return (b"\x89PNG\r\n\x1a\n"
+            + chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0))
+            + chunk(b"IDAT", zlib.compress(rows))
+            + chunk(b"IEND", b""))
+
+
+def human_post(n: int) -> str:
+    category = "Station" if n % 2 else "Sky"
+    return dedent(f"""\
+        Title: Field note number {n}
+        Date: 2025-{1 + n // 4:02d}-{1 + 2 * n:02d} 09:30
+        Category: {category}
+        Tags: wind, note-{n}
+        Slug: field-note-{n}
+        Summary: Short summary of field note {n}.
+
+        The wind came from the sea again on day {n}.
+
+        ## A table
+
+        | Hour | Gust (m/s) |
+        |------|-----------:|
+        | 06   | {n + 3}.4  |
+        | 12   | {n + 5}.1  |
+
+        Some code:
+
+            :::python
+            def gust(speed):
+                return max(speed)
+
+        A claim that needs a source.[^src]
+
+        [^src]: The roof, of course.
+        """)
+
+
+GENERATED_POST = dedent(f"""\
+    Title: {GENERATED_TITLE}
+    Date: 2025-06-01 06:00
+    Category: Sky
+    Tags: wind
+    Slug: barometer-dreams
+    Generated: true
+    Model: demo
+    Seed: 42
+
+    The pressure fell at four in the morning and the gulls were already awake.
+
+    Nobody on the roof wrote this.
+    """)
+
+# Hidden posts are built but listed nowhere: their tag has no page, so nothing may link to it.
+HIDDEN_POST = dedent("""\
+    Title: A hidden note
+    Date: 2024-07-01 12:00
+    Category: Secrets
+    Tags: only-here
+    Slug: hidden-note
+    Status: hidden
+
+    Not in any list.
+    """)
+
+MACHINE_PAGE = dedent("""\
+    Title: About the machine
+    Template: machine
+    Slug: machine
+
+    A human-written introduction to the machine.
+    """)
+
+
+def build_site(content: Path, output: Path, drop: tuple[str, ...] = (), **override) -> Path:
+    """Build `content` with the project's pelicanconf.py and theme into `output`; plugin off.
+    `override` replaces settings; the names in `drop` are removed (as if never set)."""
+    settings = read_settings(
+        str(PELICANCONF),
+        override={
+            "PATH": str(content),
+            "OUTPUT_PATH": str(output),
+            "CACHE_PATH": str(output.parent / (output.name + "-cache")),
+            "PLUGINS": [],
+            "STATIC_PATHS": ["images", "machine"],
+            "SITEURL": "",
+            "RELATIVE_URLS": False,
+            **override,
+        },
+    )
+    for name in drop:
+        settings.pop(name, None)
+    Pelican(settings).run()
+    return output
