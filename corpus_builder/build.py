@@ -1,0 +1,335 @@
+"""Orchestration: find posts, read them (in parallel), exclude, clean, write corpus + manifest.
+
+``build_corpus(BuildOptions(...))`` is what the CLI calls and what the tests call. It raises
+:class:`~.settings.CorpusError` (one-line message) for problems the user can fix, and writes the
+corpus and its manifest atomically only at the very end, so a failed run leaves the previous
+ones intact.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import multiprocessing
+import os
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from . import clean
+from .corpus_format import join_documents, split_documents
+from .fileio import atomic_write_json, atomic_write_text, sha256_bytes
+from .readers import PostReader, ReadResult
+from .settings import CorpusError, find_settings_file, list_post_files, load_settings
+from .sources import read_csv_column, read_jsonl_field, read_txt_folder
+
+log = logging.getLogger("corpus_builder")
+
+MANIFEST_FORMAT = "corpus-builder/1"
+BAD_INPUT = ("unreadable", "binary", "not-utf8", "empty", "broken-metadata")
+# Posts per worker below which a process pool costs more than it saves.
+_MIN_POSTS_PER_WORKER = 50
+
+
+@dataclass
+class BuildOptions:
+    content_dirs: list = field(default_factory=list)
+    output: str | os.PathLike = "data/corpus.txt"
+    settings_file: str | os.PathLike | None = None
+    titles: bool = True
+    keep_code: bool = False
+    keep_markdown: bool = False
+    include_drafts: bool = False
+    txt_dirs: list = field(default_factory=list)
+    csv_files: list = field(default_factory=list)
+    csv_column: str | None = None
+    csv_title_column: str | None = None
+    jsonl_files: list = field(default_factory=list)
+    jsonl_field: str = "text"
+    jsonl_title_field: str | None = None
+    drop_regex: list = field(default_factory=list)
+    dedupe: bool = False
+    near_threshold: float = 0.8
+    min_words: int = 1
+    shuffled_copies: int = 0
+    seed: int = 0
+    tokenizer: str | None = None
+    workers: int | None = None  # None: one per CPU core
+    strict: bool = False
+    now: dt.datetime | None = None  # "now" for the future-date rule (tests pin it)
+
+
+@dataclass
+class BuildResult:
+    output: Path
+    manifest_path: Path
+    manifest: dict
+
+
+def manifest_path_for(output: Path) -> Path:
+    """``data/corpus.txt`` -> ``data/corpus.json`` (the manifest sits beside the corpus)."""
+    if output.suffix == ".json":
+        return output.with_name(output.name + ".manifest.json")
+    return output.with_suffix(".json")
+
+
+def display_path(path: Path) -> str:
+    """A path as shown to the user: relative to the current folder when inside it."""
+    try:
+        return Path(os.path.relpath(path)).as_posix() if not os.path.relpath(path).startswith("..") else str(path)
+    except ValueError:  # another drive on Windows
+        return str(path)
+
+
+# --------------------------------------------------------------------------- reading, in parallel
+_WORKER: PostReader | None = None
+
+
+def _init_worker(settings_file, keep_code: bool, keep_markdown: bool) -> None:
+    global _WORKER
+    logging.getLogger("pelican").setLevel(logging.ERROR)
+    _WORKER = PostReader(load_settings(settings_file), keep_code=keep_code, keep_markdown=keep_markdown)
+
+
+def _read_task(task) -> ReadResult:
+    path, root, display = task
+    return _WORKER.read(Path(path), Path(root), display)
+
+
+def read_posts(tasks: list, reader: PostReader, settings_file, options: BuildOptions) -> list[ReadResult]:
+    """Read every file; results come back in the order of ``tasks`` whatever the worker count."""
+    workers = options.workers or os.cpu_count() or 1
+    workers = max(1, min(workers, len(tasks) // _MIN_POSTS_PER_WORKER))
+    if workers == 1:
+        return [reader.read(Path(p), Path(r), d) for p, r, d in tasks]
+    methods = multiprocessing.get_all_start_methods()
+    context = multiprocessing.get_context("fork" if "fork" in methods else None)
+    chunksize = max(1, len(tasks) // (workers * 8))
+    with context.Pool(workers, _init_worker, (settings_file, options.keep_code, options.keep_markdown)) as pool:
+        return list(pool.imap(_read_task, tasks, chunksize=chunksize))
+
+
+# --------------------------------------------------------------------------- the build
+def build_corpus(options: BuildOptions) -> BuildResult:
+    output = Path(options.output)
+    settings_file = find_settings_file(options.settings_file)
+    settings = load_settings(settings_file)
+    other_sources = options.txt_dirs or options.csv_files or options.jsonl_files
+    if options.csv_files and not options.csv_column:
+        raise CorpusError("--csv needs --column NAME (the CSV column that holds the text)")
+
+    roots = [Path(d) for d in options.content_dirs]
+    if not roots and not other_sources:
+        roots = [Path(settings["PATH"]) if settings_file else Path("content")]
+    for root in roots:
+        if not root.is_dir():
+            raise CorpusError(f"content folder not found: {root} (give the folder that holds your posts)")
+        if _inside(output, root):
+            raise CorpusError(f"the output {output} is inside the content folder {root}; write it elsewhere (e.g. data/)")
+
+    reader = PostReader(settings, keep_code=options.keep_code, keep_markdown=options.keep_markdown)
+    tasks = []
+    for root in roots:
+        for path in list_post_files(root, settings, reader.extensions):
+            tasks.append((str(path), str(root), display_path(path)))
+    log.info("reading %d post files from %s", len(tasks), ", ".join(map(str, roots)) or "-")
+    results = read_posts(tasks, reader, settings_file, options)
+
+    patterns = clean.compile_patterns(options.drop_regex)
+    now = (options.now or dt.datetime.now(dt.timezone.utc)).astimezone(dt.timezone.utc)
+    excluded: list[dict] = []
+
+    def exclude(item: ReadResult, reason: str, detail: str) -> None:
+        excluded.append({"path": item.path, "reason": reason, "detail": detail})
+        if reason in BAD_INPUT:
+            log.warning("%s: %s (%s)", item.path, reason, detail)
+            if options.strict:
+                raise CorpusError(f"{item.path}: {reason} ({detail}); fix the file or run without --strict")
+        else:
+            log.info("%s: excluded, %s (%s)", item.path, reason, detail)
+
+    posts = []
+    for item in results:
+        rule = _exclusion_rule(item, options, now)
+        if rule:
+            exclude(item, *rule)
+            continue
+        posts.append(item)
+    posts.sort(key=lambda p: (p.date_utc or "", p.path))
+
+    others: list[ReadResult] = []
+    source_entries: list[dict] = []
+    for folder in options.txt_dirs:
+        docs, problems, _ = read_txt_folder(Path(folder), lambda p: display_path(Path(p)))
+        for item in problems:
+            exclude(item, item.reason, item.detail)
+        others.extend(docs)
+    for csv_file in options.csv_files:
+        docs, problems, entry = read_csv_column(Path(csv_file), options.csv_column, options.csv_title_column,
+                                                lambda p: display_path(Path(p)))
+        for item in problems:
+            exclude(item, item.reason, item.detail)
+        others.extend(docs)
+        source_entries.append(entry)
+    for jsonl_file in options.jsonl_files:
+        docs, problems, entry = read_jsonl_field(Path(jsonl_file), options.jsonl_field, options.jsonl_title_field,
+                                                 lambda p: display_path(Path(p)))
+        for item in problems:
+            exclude(item, item.reason, item.detail)
+        others.extend(docs)
+        source_entries.append(entry)
+
+    # Cleaning: drop lines, never the delimiter inside a document, minimum length.
+    kept: list[ReadResult] = []
+    for item in posts + others:
+        item.text = clean.remove_delimiter(clean.drop_lines(item.text, patterns))
+        item.title = clean.remove_delimiter(item.title)
+        words = clean.word_count(item.text)
+        if words < max(options.min_words, 1):
+            exclude(item, "too-short", f"{words} words, fewer than {max(options.min_words, 1)}")
+            continue
+        kept.append(item)
+
+    if options.dedupe and kept:
+        duplicates = clean.find_duplicates([_document(i, options.titles) for i in kept], options.near_threshold)
+        for index in sorted(duplicates):
+            reason, original = duplicates[index]
+            exclude(kept[index], reason, f"same text as {kept[original].path}" if reason == "duplicate"
+                    else f"nearly the same text as {kept[original].path}")
+        kept = [item for i, item in enumerate(kept) if i not in duplicates]
+
+    if not kept:
+        raise CorpusError(
+            f"nothing usable remains: {len(results) + len(others)} texts read, {len(excluded)} excluded "
+            "(see the lines above); the previous corpus was left as it was"
+        )
+
+    documents = [_document(item, options.titles) for item in kept]
+    copies = []
+    for copy in range(options.shuffled_copies):
+        for index, item in enumerate(kept):
+            copies.append(clean.shuffled_copy(documents[index], bool(options.titles and item.title),
+                                              options.seed, index, copy))
+    corpus_text = join_documents(documents + copies)
+    corpus_bytes = corpus_text.encode("utf-8")
+
+    tokens = None
+    if options.tokenizer:
+        from .tokens import count_tokens
+
+        tokens = count_tokens(split_documents(corpus_text), options.tokenizer)
+
+    manifest = _manifest(options, output, settings_file, roots, kept, documents, copies, source_entries,
+                         excluded, corpus_bytes, tokens)
+    manifest_path = manifest_path_for(output)
+    atomic_write_text(output, corpus_text)
+    atomic_write_json(manifest_path, manifest)
+    return BuildResult(output=output, manifest_path=manifest_path, manifest=manifest)
+
+
+def _exclusion_rule(item: ReadResult, options: BuildOptions, now: dt.datetime):
+    """``(reason, detail)`` when a read post must stay out of the corpus, else None."""
+    if item.reason:
+        return item.reason, item.detail
+    if item.generated:
+        return "generated", "written by the model (Generated: true)"
+    if item.status == "draft" and not options.include_drafts:
+        return "draft", "Status: draft (use --include-drafts to keep drafts)"
+    if item.status == "hidden":
+        return "hidden", "Status: hidden"
+    if item.status == "skip":
+        return "skipped", "Status: skip"
+    if item.date_utc and dt.datetime.fromisoformat(item.date_utc) > now:
+        return "future-dated", f"dated {item.date}, after now"
+    return None
+
+
+def _document(item: ReadResult, titles: bool) -> str:
+    if titles and item.title:
+        return f"{item.title}\n\n{item.text}"
+    return item.text
+
+
+def _inside(path: Path, folder: Path) -> bool:
+    try:
+        path.resolve().relative_to(folder.resolve())
+        return True
+    except ValueError:
+        return False
+
+
+def _manifest(options, output, settings_file, roots, kept, documents, copies, source_entries, excluded,
+              corpus_bytes, tokens) -> dict:
+    sources = []
+    for item, document in zip(kept, documents):
+        if item.fmt in ("csv", "jsonl"):
+            continue
+        sources.append({
+            "path": item.path,
+            "format": item.fmt,
+            "sha256": item.sha256,
+            "title": item.title,
+            "date": item.date,
+            "words": clean.word_count(document),
+        })
+    for entry in source_entries:
+        prefix = entry["path"] + ":"
+        entry = dict(entry)
+        rows = [d for i, d in zip(kept, documents) if i.path.startswith(prefix)]
+        entry["documents"] = len(rows)
+        entry["words"] = sum(clean.word_count(d) for d in rows)
+        sources.append(entry)
+    by_reason = Counter(e["reason"] for e in excluded)
+    words = sum(clean.word_count(d) for d in documents + copies)
+    return {
+        "format": MANIFEST_FORMAT,
+        "corpus": output.name,
+        "corpus_sha256": sha256_bytes(corpus_bytes),
+        "bytes": len(corpus_bytes),
+        "documents": len(documents) + len(copies),
+        "posts": len(documents),
+        "shuffled_copies": len(copies),
+        "words": words,
+        "tokens": tokens,
+        "tokenizer": options.tokenizer,
+        "settings_file": str(settings_file) if settings_file else None,
+        "content_dirs": [display_path(r) for r in roots],
+        "options": {
+            "titles": options.titles,
+            "keep_code": options.keep_code,
+            "keep_markdown": options.keep_markdown,
+            "include_drafts": options.include_drafts,
+            "drop_regex": list(options.drop_regex),
+            "dedupe": options.dedupe,
+            "near_duplicate_threshold": options.near_threshold if options.dedupe else None,
+            "min_words": options.min_words,
+            "shuffled_copies": options.shuffled_copies,
+            "seed": options.seed,
+        },
+        "sources": sources,
+        "excluded": excluded,
+        "totals": {
+            "read": len(kept) + len(excluded),
+            "documents": len(documents) + len(copies),
+            "words": words,
+            "tokens": tokens,
+            "excluded": len(excluded),
+            "excluded_by_reason": dict(sorted(by_reason.items())),
+        },
+    }
+
+
+def summary_lines(result: BuildResult) -> list[str]:
+    """The short summary the CLI prints: read, excluded by reason, words, tokens, where."""
+    m = result.manifest
+    totals = m["totals"]
+    reasons = ", ".join(f"{reason} {count}" for reason, count in totals["excluded_by_reason"].items())
+    lines = [
+        f"read {totals['read']} texts: {m['posts']} kept, {totals['excluded']} excluded"
+        + (f" ({reasons})" if reasons else ""),
+        f"corpus: {m['documents']} documents"
+        + (f" ({m['shuffled_copies']} shuffled copies)" if m["shuffled_copies"] else "")
+        + f", {m['words']:,} words"
+        + (f", {m['tokens']:,} tokens ({m['tokenizer']})" if m["tokens"] is not None else ""),
+        f"wrote {result.output} and {result.manifest_path}",
+    ]
+    return lines

@@ -1,0 +1,120 @@
+"""Other text sources: a folder of ``.txt`` files, a CSV column, a JSON Lines field.
+
+Each returns ``(documents, problems, source)``: documents as :class:`~.readers.ReadResult`
+(plain text, no date), bad-input problems the same way (with a reason), and one manifest
+entry for the file or folder.
+"""
+from __future__ import annotations
+
+import csv
+import io
+import json
+import sys
+from pathlib import Path
+
+from .fileio import sha256_bytes
+from .readers import ReadResult
+from .settings import CorpusError
+from .strip import normalise_plain, title_text
+
+
+def _decode(path: Path, display: str, fmt: str) -> tuple[str | None, ReadResult]:
+    result = ReadResult(path=display, fmt=fmt)
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        result.reason, result.detail = "unreadable", exc.strerror or str(exc)
+        return None, result
+    result.sha256 = sha256_bytes(data)
+    if b"\x00" in data[:8192]:
+        result.reason, result.detail = "binary", "contains NUL bytes"
+        return None, result
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        result.reason, result.detail = "not-utf8", f"invalid UTF-8 at byte {exc.start}; save it as UTF-8"
+        return None, result
+    if not text.strip():
+        result.reason, result.detail = "empty", "the file is empty"
+        return None, result
+    return text, result
+
+
+def read_txt_folder(folder: Path, display) -> tuple[list[ReadResult], list[ReadResult], dict]:
+    """Every ``*.txt`` file under ``folder`` (sorted by path) is one text, without a title."""
+    if not folder.is_dir():
+        raise CorpusError(f"text folder not found: {folder} (check the --txt path)")
+    docs, problems = [], []
+    for path in sorted(p for p in folder.rglob("*.txt") if not any(part.startswith(".") for part in p.parts)):
+        text, result = _decode(path, display(path), "txt")
+        if text is None:
+            problems.append(result)
+            continue
+        result.text = normalise_plain(text)
+        docs.append(result)
+    source = {"path": display(folder), "format": "txt", "files": len(docs) + len(problems)}
+    return docs, problems, source
+
+
+def read_csv_column(path: Path, column: str, title_column: str | None, display):
+    """One text per row from ``column`` (quoted multi-line fields are handled by ``csv``)."""
+    if not path.is_file():
+        raise CorpusError(f"CSV file not found: {path} (check the --csv path)")
+    text, result = _decode(path, display(path), "csv")
+    if text is None:
+        return [], [result], {"path": result.path, "format": "csv", "column": column}
+    csv.field_size_limit(min(sys.maxsize, 2**31 - 1))
+    reader = csv.DictReader(io.StringIO(text, newline=""))
+    fields = reader.fieldnames or []
+    for name in [column] + ([title_column] if title_column else []):
+        if name not in fields:
+            raise CorpusError(
+                f"CSV {path} has no column {name!r} (columns: {', '.join(fields) or 'none'}); "
+                "pick one with --column / --csv-title-column"
+            )
+    docs, problems = [], []
+    try:
+        for number, row in enumerate(reader, start=1):
+            item = ReadResult(path=f"{display(path)}:row {number}", fmt="csv", sha256=None)
+            item.text = normalise_plain(row.get(column) or "")
+            item.title = title_text(row.get(title_column)) if title_column else ""
+            if not item.text:
+                item.reason, item.detail = "empty", f"column {column!r} is empty"
+                problems.append(item)
+            else:
+                docs.append(item)
+    except csv.Error as exc:
+        problems.append(ReadResult(path=display(path), fmt="csv", reason="unreadable", detail=f"CSV error: {exc}"))
+    source = {"path": result.path, "format": "csv", "column": column, "sha256": result.sha256, "rows": len(docs) + len(problems)}
+    return docs, problems, source
+
+
+def read_jsonl_field(path: Path, field: str, title_field: str | None, display):
+    """One text per line of a JSON Lines file, from ``field``."""
+    if not path.is_file():
+        raise CorpusError(f"JSON Lines file not found: {path} (check the --jsonl path)")
+    text, result = _decode(path, display(path), "jsonl")
+    if text is None:
+        return [], [result], {"path": result.path, "format": "jsonl", "field": field}
+    docs, problems = [], []
+    for number, line in enumerate(text.splitlines(), start=1):
+        if not line.strip():
+            continue
+        item = ReadResult(path=f"{display(path)}:line {number}", fmt="jsonl")
+        try:
+            record = json.loads(line)
+        except json.JSONDecodeError as exc:
+            item.reason, item.detail = "unreadable", f"not JSON ({exc.msg})"
+            problems.append(item)
+            continue
+        value = record.get(field) if isinstance(record, dict) else None
+        if not isinstance(value, str) or not value.strip():
+            item.reason, item.detail = "empty", f"no text in field {field!r}"
+            problems.append(item)
+            continue
+        item.text = normalise_plain(value)
+        if title_field and isinstance(record.get(title_field), str):
+            item.title = title_text(record[title_field])
+        docs.append(item)
+    source = {"path": result.path, "format": "jsonl", "field": field, "sha256": result.sha256, "lines": len(docs) + len(problems)}
+    return docs, problems, source

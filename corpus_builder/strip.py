@@ -1,0 +1,179 @@
+"""HTML -> plain readable text, with BeautifulSoup.
+
+Headings, paragraphs, list items, quotes, table rows, definition terms and footnotes become plain
+lines (blocks separated by a blank line); links keep their text; images keep their alt text or
+vanish; entities are decoded; whitespace is normalised. Code blocks are dropped unless
+``keep_code`` is set, in which case they are kept verbatim as their own block.
+"""
+from __future__ import annotations
+
+import re
+
+from bs4 import BeautifulSoup, CData, NavigableString
+
+try:  # lxml is faster when present; html.parser is always there
+    import lxml  # noqa: F401
+
+    PARSER = "lxml"
+except ImportError:  # pragma: no cover - depends on the environment
+    PARSER = "html.parser"
+
+# Sentinels (never in real text: they are stripped from the input first).
+PARA = "\x02"  # paragraph break
+LINE = "\x03"  # line break
+CELL = "\x04"  # between table cells
+CODE = "\x05"  # placeholder for a kept code block: CODE + index + CODE
+
+BLOCK_TAGS = frozenset({
+    "p", "div", "h1", "h2", "h3", "h4", "h5", "h6", "blockquote", "ul", "ol", "dl", "table",
+    "figure", "section", "article", "header", "footer", "aside", "hr", "address", "details",
+    "main", "nav", "center", "fieldset", "hgroup", "body", "html",
+})
+LINE_TAGS = frozenset({"li", "dt", "dd", "tr", "figcaption", "caption", "summary", "legend"})
+CELL_TAGS = frozenset({"td", "th"})
+
+# Elements that carry no readable prose.
+DROP_TAGS = frozenset({
+    "script", "style", "iframe", "object", "embed", "svg", "math", "form", "button", "input",
+    "select", "textarea", "noscript", "template", "video", "audio", "canvas", "map", "head",
+})
+# (tag, class) pairs for navigation and markup debris: tables of contents, docutils error
+# reports, footnote back-links and reference markers (Markdown "extra" and docutils).
+DROP_CLASSES = {
+    "div": {"toc", "contents", "system-message", "system-messages"},
+    "nav": {"toc", "contents"},
+    "a": {"footnote-backref", "fn-backref", "footnote-ref", "footnote-reference"},
+    "sup": {"footnote-ref"},
+    "td": {"label"},
+}
+# Code blocks as Markdown (fenced_code / codehilite) and docutils write them.
+CODE_CLASSES = {"div": {"highlight", "codehilite"}, "table": {"highlighttable"}}
+
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+_SPACE = re.compile(r"\s+")
+_TEMPLATE_TAG = re.compile(r"\{%.*?%\}|\{\{.*?\}\}", re.S)
+_TOC_MARKER = re.compile(r"^\s*\[TOC\]\s*$", re.M)
+
+
+def html_to_text(html: str, keep_code: bool = False) -> str:
+    """Plain text of an HTML fragment: paragraphs separated by blank lines, no markup."""
+    if not html or not html.strip():
+        return ""
+    soup = BeautifulSoup(_CONTROL.sub("", html), PARSER)
+    out: list[str] = []
+    code_blocks: list[str] = []
+    try:
+        _walk(soup, out, keep_code, code_blocks)
+    except RecursionError:  # absurdly deep nesting: fall back to the bare text
+        out, code_blocks = [soup.get_text("\n")], []
+    return _assemble("".join(out), code_blocks)
+
+
+def _walk(node, out: list[str], keep_code: bool, code_blocks: list[str]) -> None:
+    """One pass over the tree, writing text and break sentinels into ``out``."""
+    for child in node.children:
+        name = child.name
+        if name is None:  # text
+            if type(child) is NavigableString or isinstance(child, CData):
+                out.append(child)
+            continue
+        if name in DROP_TAGS:
+            continue
+        classes = child.get("class") or ()
+        dropped = DROP_CLASSES.get(name)
+        if dropped and any(c in dropped for c in classes):
+            continue
+        if name == "sup" and str(child.get("id", "")).startswith("fnref"):
+            continue
+        code = CODE_CLASSES.get(name)
+        if name == "pre" or (code and any(c in code for c in classes)):
+            if keep_code:
+                code_blocks.append(child.get_text().strip("\n"))
+                out.append(f"{PARA}{CODE}{len(code_blocks) - 1}{CODE}{PARA}")
+            continue
+        if name == "img":
+            alt = (child.get("alt") or "").strip()
+            if alt:
+                out.append(f" {alt} ")
+            continue
+        if name == "br":
+            out.append(LINE)
+            continue
+        if name in CELL_TAGS:
+            out.append(CELL)
+            _walk(child, out, keep_code, code_blocks)
+            continue
+        mark = PARA if name in BLOCK_TAGS else LINE if name in LINE_TAGS else None
+        if mark:
+            out.append(mark)
+        _walk(child, out, keep_code, code_blocks)
+        if mark:
+            out.append(mark)
+
+
+def _assemble(text: str, code_blocks: list[str]) -> str:
+    text = _TEMPLATE_TAG.sub("", text)
+    text = text.replace("\u00a0", " ").replace("\u200b", "")
+    text = _SPACE.sub(" ", text)
+    paragraphs = []
+    for block in text.split(PARA):
+        lines = []
+        for line in block.split(LINE):
+            cells = [_clean_residue(c).strip() for c in line.split(CELL)]
+            line = ", ".join(c for c in cells if c)
+            if line and line != "[TOC]":
+                lines.append(line)
+        if lines:
+            paragraphs.append("\n".join(lines))
+    out = "\n\n".join(paragraphs)
+    if code_blocks:
+        out = re.sub(f"{CODE}(\\d+){CODE}", lambda m: code_blocks[int(m.group(1))], out)
+    return out.strip()
+
+
+# Markup that a renderer left as literal text: Markdown inside raw HTML blocks (which Markdown
+# does not process), reStructuredText habits in Markdown posts and vice versa.
+_MD_IMAGE = re.compile(r"!\[([^\]\n]*)\]\([^)\s]*(?:\s+\"[^\"]*\")?\)")
+_MD_LINK = re.compile(r"\[([^\]\n]+)\]\([^)\s]+(?:\s+\"[^\"]*\")?\)")
+_BR_TEXT = re.compile(r"<br\s*[\\/]?\s*>", re.I)
+_HEADING_MARK = re.compile(r"^#{1,6}\s+(?=\S)")
+_DOUBLE_BACKTICKS = re.compile(r"``(?=\S)(.+?)(?<=\S)``")
+_RST_LITERAL_COLONS = re.compile(r"(?<=\S)::$")
+
+
+def _clean_residue(line: str) -> str:
+    if "](" in line:
+        line = _MD_LINK.sub(r"\1", _MD_IMAGE.sub(r"\1", line))
+    if "<" in line:
+        line = _BR_TEXT.sub(" ", line)
+    if "``" in line:
+        line = _DOUBLE_BACKTICKS.sub(r"\1", line)
+    line = line.strip()
+    if line.startswith("#"):
+        line = _HEADING_MARK.sub("", line)
+    if line.endswith("::"):
+        line = _RST_LITERAL_COLONS.sub(":", line)
+    return " ".join(line.split())
+
+
+def title_text(title) -> str:
+    """A title as one plain line (titles may hold HTML, e.g. from reStructuredText)."""
+    if title is None:
+        return ""
+    title = str(title)
+    if "<" in title or "&" in title:
+        title = BeautifulSoup(title, PARSER).get_text()
+    title = _TEMPLATE_TAG.sub("", title)
+    return " ".join(title.split())
+
+
+def normalise_plain(text: str) -> str:
+    """Whitespace normalisation for plain-text sources (.txt, CSV, JSON Lines).
+
+    Line breaks are kept, trailing spaces removed, runs of blank lines become one.
+    """
+    text = _CONTROL.sub("", text.replace("\r\n", "\n").replace("\r", "\n"))
+    lines = [" ".join(line.split()) for line in text.split("\n")]
+    out = "\n".join(lines)
+    out = re.sub(r"\n{3,}", "\n\n", out)
+    return _TOC_MARKER.sub("", out).strip()
