@@ -1,0 +1,86 @@
+"""Publishing the missing posts of some days: check, lock, load the model once, sample, write.
+
+``publish`` is what a build (today, plus DAILY_POST_BACKFILL_DAYS) and ``plugin.backfill`` call.
+When every day already has its post it returns after reading a few file headers: no lock, no
+model, no torch.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from . import store
+from .dates import seed_for
+from .settings import generated_folder, get, model_path
+
+logger = logging.getLogger(__name__)
+
+
+class DailyPostError(RuntimeError):
+    """A post could not be published (one-line message); the build fails only in strict mode."""
+
+
+@dataclass
+class Outcome:
+    written: list[Path] = field(default_factory=list)
+    existing: dict[dt.date, Path] = field(default_factory=dict)
+    failures: list[str] = field(default_factory=list)  # one line per day that got no post
+
+
+def missing(settings: dict, days: list[dt.date]) -> list[dt.date]:
+    existing = store.posts_by_day(generated_folder(settings))
+    return [day for day in days if day not in existing]
+
+
+def _reason(err: BaseException) -> str:
+    """One line for an exception: the trainer's own message for expected errors."""
+    message = str(err).strip().splitlines()[0] if str(err).strip() else ""
+    known = type(err).__module__.startswith(("trainer", "plugin")) or isinstance(err, OSError)
+    return message if known and message else f"{type(err).__name__}: {message or 'no message'}"
+
+
+def _rejections(report) -> str:
+    lines = [str(line).strip() for line in (report or []) if str(line).strip()]
+    if not lines:
+        return "no report"
+    shown = "; ".join(lines[-3:])
+    return shown if len(lines) <= 3 else f"{shown} (and {len(lines) - 3} more decisions)"
+
+
+def publish(settings: dict, days: list[dt.date], sampler=None) -> Outcome:
+    """Write a post for every day in ``days`` that has none. Errors loading the model raise;
+    a day whose candidates the gate rejects is reported in ``Outcome.failures``."""
+    from . import generate  # torch-free itself; it imports the trainer only when called
+
+    folder = generated_folder(settings)
+    outcome = Outcome(existing=store.posts_by_day(folder))
+    if not [day for day in days if day not in outcome.existing]:
+        return outcome
+    with store.folder_lock(folder):
+        outcome.existing = store.posts_by_day(folder)  # another build may have written them
+        todo = [day for day in days if day not in outcome.existing]
+        if not todo:
+            return outcome
+        if sampler is None:
+            sampler = generate.load_sampler(model_path(settings), str(get(settings, "DAILY_POST_PRECISION")))
+        taken = store.existing_slugs(settings)
+        for day in todo:
+            seed = seed_for(day, settings)
+            logger.info("daily post: sampling the post for %s (seed %d)", day, seed)
+            result = generate.sample(sampler, seed, settings)
+            post = getattr(result, "post", None)
+            if post is None:
+                outcome.failures.append(
+                    f"{day}: the quality gate rejected every candidate ({_rejections(getattr(result, 'report', None))})")
+                continue
+            slug = store.unique_slug(post.title, day, settings, taken)
+            path = store.write_post(folder, day, slug, store.render_post(post, day, slug, settings))
+            if path is None:
+                outcome.failures.append(f"{day}: {folder / slug} already exists; left untouched")
+                continue
+            taken.add(slug)
+            outcome.written.append(path)
+            logger.info("daily post: wrote %s", path)
+    return outcome

@@ -1,0 +1,44 @@
+"""The only module that talks to the trainer's sampling API (imported lazily, torch with it).
+
+Nothing here runs on a build whose posts already exist: ``daily.publish`` calls these functions
+only when a post is missing.
+"""
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+
+from .settings import SettingsError, get
+
+
+def load_sampler(model_path: Path, precision: str = "auto"):
+    """Load the model once (raises trainer.errors.ModelError for a missing or corrupt model)."""
+    from trainer.sampling import Sampler
+
+    return Sampler.load(str(model_path), precision=precision)
+
+
+def _build(cls, values: dict, setting: str):
+    if not isinstance(values, dict):
+        raise SettingsError(f"{setting} must be a dict of options, got {values!r}")
+    try:
+        return cls(**values)
+    except TypeError as err:
+        known = ", ".join(f.name for f in dataclasses.fields(cls)) if dataclasses.is_dataclass(cls) else "?"
+        raise SettingsError(f"{setting} has an option the sampler does not know ({err}); known: {known}") from err
+
+
+def sample(sampler, seed: int, settings: dict):
+    """Best-of-N sampling through the quality gate: returns the sampler's result object."""
+    from trainer.gate import GateSettings
+    from trainer.sampling import SamplingSettings
+
+    sampling = _build(SamplingSettings, get(settings, "DAILY_POST_SAMPLING"), "DAILY_POST_SAMPLING")
+    gate = _build(GateSettings, get(settings, "DAILY_POST_GATE"), "DAILY_POST_GATE")
+    return sampler.best_post(
+        seed=seed,
+        settings=sampling,
+        gate=gate,
+        candidates=int(get(settings, "DAILY_POST_CANDIDATES")),
+        rounds=int(get(settings, "DAILY_POST_ROUNDS")),
+    )

@@ -1,0 +1,112 @@
+"""Pelican signal receivers. Module-level functions: Pelican holds receivers by weak reference.
+
+- ``initialized``: fill in the DAILY_POST_* defaults (templates read them from the context).
+- ``article_generator_init``: before any article is read, write the missing post(s) into the
+  generated folder, so Pelican reads them like every other post (index, feeds, archives,
+  categories, tags); put DAILY_POST_MACHINE into the context.
+- ``article_generator_pretaxonomy``: hide generated posts dated after today (scheduled posts).
+- ``finalized``: copy the model's loss plot into the output for the machine page.
+
+Any failure is one warning and the site builds; DAILY_POST_STRICT = True makes it fail instead.
+"""
+from __future__ import annotations
+
+import logging
+
+from . import dates, machine
+from .settings import SettingsError, apply_defaults, folder_is_read, generated_folder, get
+
+logger = logging.getLogger(__name__)
+
+PLUGIN_NAME = __name__.rpartition(".")[0]
+
+
+def _loaded(settings: dict) -> bool:
+    """Signals are global: act only for a Pelican whose PLUGINS name this plugin."""
+    names = [p if isinstance(p, str) else getattr(p, "__name__", "") for p in settings.get("PLUGINS") or []]
+    return PLUGIN_NAME in names
+
+
+def _fail(settings: dict, message: str, err: BaseException | None = None) -> None:
+    if get(settings, "DAILY_POST_STRICT"):
+        from .daily import DailyPostError
+
+        raise DailyPostError(message) from err
+    logger.warning("%s. The site was built without it (DAILY_POST_STRICT = True fails the build instead).",
+                   message)
+
+
+def on_initialized(pelican) -> None:
+    if _loaded(pelican.settings):
+        apply_defaults(pelican.settings)
+
+
+def on_article_generator_init(generator) -> None:
+    settings = generator.settings
+    if not _loaded(settings):
+        return
+    apply_defaults(settings)
+    try:
+        generator.context["DAILY_POST_MACHINE"] = machine.describe(settings)
+    except Exception as err:  # the machine page is decoration: never worth a failed build
+        logger.warning("daily post: cannot describe the model for the machine page: %s", err)
+        generator.context["DAILY_POST_MACHINE"] = None
+    if not get(settings, "DAILY_POST_ENABLED"):
+        return
+    day = None
+    try:
+        day = dates.today(settings)
+        if not folder_is_read(settings):
+            logger.warning("daily post: %s is not under ARTICLE_PATHS %s, so Pelican will not read the "
+                           "generated posts; add it there or change DAILY_POST_FOLDER",
+                           generated_folder(settings), settings.get("ARTICLE_PATHS"))
+        days = dates.day_range(day, back=int(get(settings, "DAILY_POST_BACKFILL_DAYS") or 0))
+        from .daily import publish
+
+        outcome = publish(settings, days)
+    except Exception as err:
+        from .daily import DailyPostError, _reason
+
+        if isinstance(err, DailyPostError):
+            raise
+        what = f"for {day}" if day else "today"
+        _fail(settings, f"daily post: no post {what}: {_reason(err)}", err)
+        return
+    if outcome.failures:
+        _fail(settings, "daily post: no post for " + " | ".join(outcome.failures))
+
+
+def on_article_generator_pretaxonomy(generator) -> None:
+    """Scheduled posts: a generated post dated after today stays unpublished until its day."""
+    settings = generator.settings
+    if not _loaded(settings):
+        return
+    from corpus_builder.corpus_format import is_generated
+
+    try:
+        day, zone = dates.today(settings), dates.site_zone(settings)
+    except SettingsError:
+        return  # already reported by on_article_generator_init
+
+    def due(article) -> bool:
+        if not is_generated(getattr(article, "metadata", {})):
+            return True
+        return article.date.astimezone(zone).date() <= day
+
+    for name in ("articles", "translations", "drafts", "drafts_translations"):
+        items = getattr(generator, name, None)
+        if items:
+            kept = [article for article in items if due(article)]
+            if len(kept) != len(items):
+                logger.info("daily post: %d scheduled post(s) in %s wait for their day",
+                            len(items) - len(kept), name)
+                setattr(generator, name, kept)
+
+
+def on_finalized(pelican) -> None:
+    if not _loaded(pelican.settings):
+        return
+    try:
+        machine.copy_loss_plot(pelican.settings, pelican.output_path)
+    except OSError as err:
+        logger.warning("daily post: cannot copy the loss plot for the machine page: %s", err)

@@ -1,0 +1,178 @@
+"""Generated posts on disk: finding them, picking slugs, writing them once, and the lock.
+
+A post "exists for a day" when a Markdown file in the generated folder carries the generated flag
+and that day's date (its ``Date`` header, else its ``YYYY-MM-DD-`` file name prefix). Files are
+created with ``atomic_create_text``: written whole, never overwritten. A ``flock`` on
+``<folder>/.daily-post.lock`` makes concurrent builds write one post, not two.
+"""
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import logging
+import os
+import re
+from pathlib import Path
+from typing import Iterator
+
+from corpus_builder.corpus_format import is_generated
+from corpus_builder.fileio import atomic_create_text
+
+from . import text
+from .dates import post_time
+from .settings import get
+
+logger = logging.getLogger(__name__)
+
+LOCK_NAME = ".daily-post.lock"
+_META_LINE = re.compile(r"^([A-Za-z0-9_-]+):\s*(.*)$")
+_DATE_PREFIX = re.compile(r"^(\d{4}-\d{2}-\d{2})")
+
+
+def read_header(path: Path) -> dict[str, str]:
+    """The ``Key: value`` lines at the top of a Markdown file (keys lower-cased)."""
+    meta: dict[str, str] = {}
+    with open(path, encoding="utf-8", errors="replace") as handle:
+        for line in handle:
+            match = _META_LINE.match(line.rstrip("\n"))
+            if not match:
+                break
+            meta[match.group(1).lower()] = match.group(2).strip()
+    return meta
+
+
+def _day_of(path: Path, meta: dict[str, str]) -> dt.date | None:
+    for candidate in (meta.get("date", ""), path.name):
+        match = _DATE_PREFIX.match(candidate)
+        if match:
+            try:
+                return dt.date.fromisoformat(match.group(1))
+            except ValueError:
+                continue
+    return None
+
+
+def posts_by_day(folder: Path) -> dict[dt.date, Path]:
+    """Every generated post in ``folder``, keyed by its day (reads only the headers)."""
+    found: dict[dt.date, Path] = {}
+    if not folder.is_dir():
+        return found
+    for path in sorted(folder.glob("*.md")):
+        try:
+            meta = read_header(path)
+        except OSError as err:
+            logger.warning("daily post: cannot read %s (%s); ignoring it", path, err)
+            continue
+        if not is_generated(meta):
+            continue
+        day = _day_of(path, meta)
+        if day is not None:
+            found.setdefault(day, path)
+    return found
+
+
+@contextlib.contextmanager
+def folder_lock(folder: Path) -> Iterator[None]:
+    """Hold an exclusive lock on the generated folder (blocks while another build holds it)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    try:
+        import fcntl
+    except ImportError:  # not POSIX: no lock, atomic_create_text still never overwrites
+        yield
+        return
+    with open(folder / LOCK_NAME, "a") as handle:
+        fcntl.flock(handle.fileno(), fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
+
+
+def existing_slugs(settings: dict) -> set[str]:
+    """Slugs of every article and page of the site, read the way Pelican reads them."""
+    from pelican.contents import Article
+    from pelican.readers import Readers
+
+    readers = Readers(settings)
+    content = Path(settings.get("PATH") or os.curdir).resolve()
+    slugs: set[str] = set()
+    for rel in list(settings.get("ARTICLE_PATHS") or [""]) + list(settings.get("PAGE_PATHS") or []):
+        base = content / rel
+        paths = [base] if base.is_file() else sorted(base.rglob("*")) if base.is_dir() else []
+        for path in paths:
+            if not path.is_file() or path.suffix.lstrip(".") not in readers.extensions:
+                continue
+            try:
+                item = readers.read_file(str(content), str(path.relative_to(content)), content_class=Article)
+            except Exception as err:  # a post Pelican itself will complain about
+                logger.debug("daily post: could not read %s for its slug: %s", path, err)
+                continue
+            if getattr(item, "slug", None):
+                slugs.add(item.slug)
+    return slugs
+
+
+def slugify_title(title: str, settings: dict) -> str:
+    from pelican.utils import slugify
+
+    slug = slugify(
+        title,
+        regex_subs=settings.get("SLUG_REGEX_SUBSTITUTIONS", []),
+        preserve_case=settings.get("SLUGIFY_PRESERVE_CASE", False),
+        use_unicode=settings.get("SLUGIFY_USE_UNICODE", False),
+    )
+    return slug[:60].strip("-")
+
+
+def unique_slug(title: str, day: dt.date, settings: dict, taken: set[str]) -> str:
+    """The title's slug; if taken, with the date appended, then -2, -3, ..."""
+    base = slugify_title(title, settings) or "machine-post"
+    candidates = [base, f"{base}-{day.isoformat()}"]
+    candidates += [f"{base}-{day.isoformat()}-{n}" for n in range(2, 1000)]
+    for slug in candidates:
+        if slug not in taken:
+            return slug
+    raise RuntimeError(f"no free slug for {title!r}")  # pragma: no cover
+
+
+def _compact(figures: dict | None) -> str:
+    parts = []
+    for key in sorted(figures or {}):
+        value = figures[key]
+        if isinstance(value, float):
+            value = f"{value:.4g}"
+        elif isinstance(value, (dict, list, tuple)):
+            continue
+        parts.append(f"{key}={value}")
+    return " ".join(parts)
+
+
+def render_post(post, day: dt.date, slug: str, settings: dict) -> str:
+    """The Markdown file for ``post`` (a trainer.posts.Post): metadata header, blank line, body."""
+    title = text.single_line(post.title) or f"A machine-written post, {day.isoformat()}"
+    when = dt.datetime.combine(day, post_time(settings))
+    model = post.model or {}
+    tags = [text.single_line(tag).replace(",", " ") for tag in get(settings, "DAILY_POST_TAGS")]
+    header = [
+        ("Title", text.meta_value(title)),
+        ("Date", when.strftime("%Y-%m-%d %H:%M")),
+        ("Slug", slug),
+        ("Category", text.meta_value(get(settings, "DAILY_POST_CATEGORY"))),
+        ("Tags", ", ".join(text.meta_value(tag) for tag in tags if tag)),
+        ("Author", text.meta_value(get(settings, "DAILY_POST_AUTHOR"))),
+        ("Generated", "true"),
+        ("Model", text.meta_value(model.get("name", ""))),
+        ("Model_Sha256", text.meta_value(model.get("weights_sha256", ""))),
+        ("Seed", str(int(post.seed))),
+        ("Sampling", text.meta_value(_compact(getattr(post, "settings", None)))),
+        ("Gate", text.meta_value(_compact(getattr(post, "gate", None)))),
+        ("Summary", text.meta_markdown(text.first_sentence(post.body))),
+    ]
+    lines = [f"{key}: {value}" for key, value in header if value != ""]
+    return "\n".join(lines) + "\n\n" + text.escape_body(post.body)
+
+
+def write_post(folder: Path, day: dt.date, slug: str, content: str) -> Path | None:
+    """Create ``<folder>/YYYY-MM-DD-<slug>.md``; None when that file already existed."""
+    path = folder / f"{day.isoformat()}-{slug}.md"
+    return path if atomic_create_text(path, content) else None

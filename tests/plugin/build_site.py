@@ -1,0 +1,55 @@
+"""Build a test site in this fresh process: `python build_site.py ROOT SETTINGS_JSON [--stub]
+[--delay S] [--modules]`. --stub replaces the model with the tests' StubSampler (sleeping S
+seconds while "sampling", to widen races); --modules prints, as the last line, a JSON list of the
+heavy modules (torch, transformers, trainer.sampling) imported during the build."""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+HEAVY = ("torch", "transformers", "trainer.sampling", "trainer.gate")
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("root")
+    parser.add_argument("settings")
+    parser.add_argument("--stub", action="store_true")
+    parser.add_argument("--delay", type=float, default=0.0)
+    parser.add_argument("--modules", action="store_true")
+    args = parser.parse_args()
+
+    import conftest  # noqa: E402  (the tests' site helpers)
+
+    if args.stub:
+        import types
+
+        import plugin.generate as generate
+
+        sampler = conftest.StubSampler()
+        original = sampler.best_post
+
+        def slow_best_post(*a, **kw):
+            time.sleep(args.delay)
+            return original(*a, **kw)
+
+        sampler.best_post = slow_best_post
+        generate.load_sampler = lambda path, precision="auto": sampler
+        generate._build = lambda cls, values, setting: values
+        stub = types.SimpleNamespace(GateSettings=dict, SamplingSettings=dict)
+        sys.modules["trainer.gate"] = sys.modules["trainer.sampling"] = stub
+
+    settings = conftest.site_settings(Path(args.root), **json.loads(args.settings))
+    conftest.build(settings)
+    if args.modules:
+        print(json.dumps(sorted(name for name in HEAVY if name in sys.modules)))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
