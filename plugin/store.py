@@ -139,6 +139,8 @@ def _compact(figures: dict | None) -> str:
     parts = []
     for key in sorted(figures or {}):
         value = figures[key]
+        if value is None or value == "":
+            continue
         if isinstance(value, float):
             value = f"{value:.4g}"
         elif isinstance(value, (dict, list, tuple)):

@@ -22,6 +22,7 @@ def main() -> int:
     parser.add_argument("--stub", action="store_true")
     parser.add_argument("--delay", type=float, default=0.0)
     parser.add_argument("--modules", action="store_true")
+    parser.add_argument("--title", default=None, help="the stub's post title")
     args = parser.parse_args()
 
     import conftest  # noqa: E402  (the tests' site helpers)
@@ -31,7 +32,7 @@ def main() -> int:
 
         import plugin.generate as generate
 
-        sampler = conftest.StubSampler()
+        sampler = conftest.StubSampler(**({"title": args.title} if args.title else {}))
         original = sampler.best_post
 
         def slow_best_post(*a, **kw):

@@ -133,13 +133,14 @@ def fixed_day(monkeypatch):
 
 
 def run_build_subprocess(root: Path, settings_json: dict, env_extra: dict | None = None,
-                         stub: bool = False, check_modules: bool = False, delay: float = 0.0):
+                         stub: bool = False, check_modules: bool = False, delay: float = 0.0,
+                         title: str | None = None):
     """Build the site at ``root`` in a fresh Python process (tests/plugin/build_site.py)."""
     env = dict(os.environ)
     env.update(env_extra or {})
     args = [sys.executable, str(HERE / "build_site.py"), str(root), json.dumps(settings_json)]
     if stub:
-        args += ["--stub", "--delay", str(delay)]
+        args += ["--stub", "--delay", str(delay)] + (["--title", title] if title else [])
     if check_modules:
         args.append("--modules")
     return subprocess.Popen(args, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,

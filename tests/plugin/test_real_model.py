@@ -1,0 +1,32 @@
+"""The plugin with the real sampling API and the session's tiny (untrained) model: the same date
+gives the same post in a fresh site, and the post is written, read and published by Pelican."""
+from __future__ import annotations
+
+from conftest import build, site_settings, write_site
+
+LENIENT = {
+    # an untrained model writes noise: let any text through except HTML, which the gate rejects
+    "DAILY_POST_GATE": {"min_words": 1, "max_repeated": 1.0, "min_distinct": 0.0},
+    "DAILY_POST_SAMPLING": {"max_new_tokens": 40},
+    "DAILY_POST_CANDIDATES": 2,
+    "DAILY_POST_ROUNDS": 2,
+    "DAILY_POST_PRECISION": "fp32",
+}
+
+
+def test_tiny_model_publishes_a_post_and_same_date_gives_same_post(tmp_path, tiny_model_dir, fixed_day):
+    posts = []
+    for name in ("one", "two"):
+        root = tmp_path / name
+        write_site(root)
+        build(site_settings(root, DAILY_POST_MODEL=str(tiny_model_dir), **LENIENT))
+        [post] = sorted((root / "content" / "generated").glob("*.md"))
+        posts.append(post)
+        header = post.read_text(encoding="utf-8").split("\n\n", 1)[0]
+        assert "Generated: true" in header
+        assert f"Model: {tiny_model_dir.name}" in header
+        slug = header.split("Slug: ", 1)[1].split("\n", 1)[0]
+        assert (root / "output" / f"{slug}.html").is_file()
+        assert slug in (root / "output" / "index.html").read_text(encoding="utf-8")
+    assert posts[0].name == posts[1].name
+    assert posts[0].read_bytes() == posts[1].read_bytes()
