@@ -113,13 +113,17 @@ def existing_slugs(settings: dict) -> set[str]:
 
 
 def slugify_title(title: str, settings: dict) -> str:
+    from pelican.settings import DEFAULT_CONFIG
     from pelican.utils import slugify
+
+    def setting(name):
+        return settings.get(name, DEFAULT_CONFIG.get(name))
 
     slug = slugify(
         title,
-        regex_subs=settings.get("SLUG_REGEX_SUBSTITUTIONS", []),
-        preserve_case=settings.get("SLUGIFY_PRESERVE_CASE", False),
-        use_unicode=settings.get("SLUGIFY_USE_UNICODE", False),
+        regex_subs=setting("SLUG_REGEX_SUBSTITUTIONS") or [],
+        preserve_case=setting("SLUGIFY_PRESERVE_CASE") or False,
+        use_unicode=setting("SLUGIFY_USE_UNICODE") or False,
     )
     return slug[:60].strip("-")
 

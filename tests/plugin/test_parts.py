@@ -1,0 +1,155 @@
+"""The plugin's parts on their own: dates and seeds, escaping, the store, settings, the machine."""
+from __future__ import annotations
+
+import datetime as dt
+import json
+from types import SimpleNamespace
+
+import markdown
+import pytest
+from bs4 import BeautifulSoup
+
+from plugin import dates, machine, settings as cfg, store, text
+
+SITE = {"SITENAME": "Test Station", "SITEURL": "", "TIMEZONE": "Europe/Stockholm"}
+
+
+def test_date_override_order_and_clear_errors():
+    epoch = str(int(dt.datetime(2026, 1, 1, 23, 30, tzinfo=dt.timezone.utc).timestamp()))
+    assert dates.today(SITE, {"DAILY_POST_DATE": "2025-07-01", "SOURCE_DATE_EPOCH": epoch}) == dt.date(2025, 7, 1)
+    assert dates.today(SITE, {"SOURCE_DATE_EPOCH": epoch}) == dt.date(2026, 1, 2)  # 00:30 in Stockholm
+    assert dates.today({**SITE, "TIMEZONE": "UTC"}, {"SOURCE_DATE_EPOCH": epoch}) == dt.date(2026, 1, 1)
+    now = dt.datetime(2026, 6, 30, 22, 30, tzinfo=dt.timezone.utc)
+    assert dates.today(SITE, {}, now=now) == dt.date(2026, 7, 1)
+    with pytest.raises(cfg.SettingsError, match="DAILY_POST_DATE='tomorrow' is not a date"):
+        dates.today(SITE, {"DAILY_POST_DATE": "tomorrow"})
+    with pytest.raises(cfg.SettingsError, match="TIMEZONE 'Mars/Olympus'"):
+        dates.today({"TIMEZONE": "Mars/Olympus"}, {})
+
+
+def test_seed_depends_on_date_and_site_but_not_siteurl():
+    day = dt.date(2026, 3, 14)
+    seed = dates.seed_for(day, SITE)
+    assert seed == dates.seed_for(day, {**SITE, "SITEURL": "https://example.org"})
+    assert seed != dates.seed_for(day + dt.timedelta(days=1), SITE)
+    assert seed != dates.seed_for(day, {**SITE, "SITENAME": "Another blog"})
+    assert seed == dates.seed_for(day, {"SITENAME": "x", "DAILY_POST_SEED_SALT": "Test Station"})
+    assert 0 <= seed < 2**31
+
+
+MARKDOWN = markdown.Markdown(extensions=["markdown.extensions.extra", "markdown.extensions.codehilite",
+                                         "markdown.extensions.meta", "markdown.extensions.toc"],
+                             output_format="html5")
+
+TRICKY = [
+    "# not a heading", "- not a list", "+ nor this", "1. nor this", "2) nor this", "=====", "---",
+    "> not a quote", ": not a definition", "~~~ not a fence", "    not code", "a | b | c",
+    "*not em* _nor this_ `nor code` \\backslash", "[TOC]", "[x](http://e.org) ![y](z.png)",
+    "Text {: onclick=\"alert(1)\" }", "<b>bold?</b> & &amp; &#60;", "[^1]: note", "*[HTML]: x",
+]
+
+
+@pytest.mark.parametrize("line", TRICKY)
+def test_escaped_line_renders_as_exactly_its_text(line):
+    MARKDOWN.reset()
+    html = MARKDOWN.convert(text.escape_body(line))
+    soup = BeautifulSoup(html, "html.parser")
+    assert [tag.name for tag in soup.find_all(True)] == ["p"], html
+    assert soup.p.attrs == {}
+    assert soup.get_text() == line.strip()
+
+
+def test_metadata_values_are_single_inert_lines():
+    title = 'Two\nlines <i>"quoted"</i> & it\'s\u2028done'
+    value = text.meta_value(title)
+    assert value == "Two lines \u2039i\u203a\u201dquoted\u201d\u2039/i\u203a &amp; it\u2019s done"
+    assert text.first_sentence("One. Two.") == "One."
+    assert text.first_sentence("word " * 100).endswith("…")
+
+
+def _post(title="A title", body="Body text. More.", seed=7):
+    return SimpleNamespace(title=title, body=body, seed=seed, model={"name": "blog", "weights_sha256": "ab"},
+                           settings={"temperature": 0.9, "prefix": ""}, gate={"mean_logprob": -1.23456, "x": None})
+
+
+def test_rendered_header_ends_where_expected_even_with_hostile_title():
+    settings = cfg.apply_defaults(dict(SITE))
+    content = store.render_post(_post(title="Evil\n\nStatus: draft\nSave_as: index.html"), dt.date(2026, 3, 14),
+                                "evil", settings)
+    header, body = content.split("\n\n", 1)
+    keys = [line.split(":", 1)[0] for line in header.splitlines()]
+    assert keys == ["Title", "Date", "Slug", "Category", "Tags", "Author", "Generated", "Model",
+                    "Model_Sha256", "Seed", "Sampling", "Gate", "Summary"]
+    assert "Title: Evil Status: draft Save_as: index.html" in header
+    assert "Gate: mean_logprob=-1.235" in header and "Sampling: temperature=0.9" in header
+    assert body == "Body text. More.\n"
+
+
+def test_posts_by_day_needs_the_generated_flag_and_reads_date_or_filename(tmp_path):
+    (tmp_path / "2026-03-01-mine.md").write_text("Title: Mine\nDate: 2026-03-01\n\nmine\n")
+    (tmp_path / "2026-03-02-gen.md").write_text("Title: Gen\nGenerated: true\n\ntext\n")
+    (tmp_path / "renamed.md").write_text("Title: G\nDate: 2026-03-03 06:00\nGenerated: yes\n\ntext\n")
+    found = store.posts_by_day(tmp_path)
+    assert sorted(found) == [dt.date(2026, 3, 2), dt.date(2026, 3, 3)]
+    assert store.posts_by_day(tmp_path / "absent") == {}
+
+
+def test_unique_slug_adds_the_date_then_a_number():
+    day = dt.date(2026, 3, 14)
+    assert store.unique_slug("Hello, World!", day, SITE, set()) == "hello-world"
+    assert store.unique_slug("Hello", day, SITE, {"hello"}) == "hello-2026-03-14"
+    assert store.unique_slug("Hello", day, SITE, {"hello", "hello-2026-03-14"}) == "hello-2026-03-14-2"
+    assert store.unique_slug("!!!", day, SITE, set()) == "machine-post"
+
+
+def test_write_post_never_overwrites(tmp_path):
+    day = dt.date(2026, 3, 14)
+    assert store.write_post(tmp_path, day, "a", "first") == tmp_path / "2026-03-14-a.md"
+    assert store.write_post(tmp_path, day, "a", "second") is None
+    assert (tmp_path / "2026-03-14-a.md").read_text() == "first"
+
+
+def test_paths_resolve_against_the_site_root_and_content(tmp_path):
+    settings = {"PATH": str(tmp_path / "site" / "content"), "ARTICLE_PATHS": ["posts"]}
+    assert cfg.model_path(settings) == tmp_path / "site" / "models" / "demo"
+    assert cfg.is_demo_model(settings)
+    assert cfg.generated_folder(settings) == tmp_path / "site" / "content" / "generated"
+    assert not cfg.folder_is_read(settings)
+    assert cfg.folder_is_read({**settings, "ARTICLE_PATHS": ["posts", "generated"]})
+    assert cfg.folder_is_read({**settings, "ARTICLE_PATHS": [""]})
+    other = {**settings, "DAILY_POST_MODEL": "models/blog", "DAILY_POST_ROOT": str(tmp_path)}
+    assert cfg.model_path(other) == tmp_path / "models" / "blog" and not cfg.is_demo_model(other)
+
+
+def test_settings_cli_says_when_the_demo_model_must_be_built(tmp_path, capsys):
+    conf = tmp_path / "pelicanconf.py"
+    conf.write_text('PATH = "content"\nTIMEZONE = "UTC"\n')
+    (tmp_path / "content").mkdir()
+    assert cfg.main(["demo-needed", "-s", str(conf)]) == 0
+    assert capsys.readouterr().out.strip() == "yes"
+    (tmp_path / "models" / "demo").mkdir(parents=True)
+    (tmp_path / "models" / "demo" / "config.json").write_text("{}")
+    assert cfg.main(["demo-needed", "-s", str(conf)]) == 1
+    conf.write_text('PATH = "content"\nTIMEZONE = "UTC"\nDAILY_POST_MODEL = "/srv/models/blog"\n')
+    assert cfg.main(["demo-needed", "-s", str(conf)]) == 1
+    capsys.readouterr()
+    assert cfg.main(["model-path", "-s", str(conf)]) == 0
+    assert capsys.readouterr().out.strip() == "/srv/models/blog"
+
+
+def test_machine_context_and_loss_plot(tmp_path):
+    model = tmp_path / "models" / "blog"
+    settings = {"PATH": str(tmp_path / "content"), "DAILY_POST_MODEL": "models/blog"}
+    assert machine.describe(settings) is None
+    model.mkdir(parents=True)
+    (model / "config.json").write_text("{}")
+    (model / "train.json").write_text(json.dumps({"steps": 1000, "val_loss": 2.5, "documents": 31,
+                                                  "base_model": "gpt2", "trained_at": "2026-03-01T10:00:00Z"}))
+    (model / "loss.png").write_bytes(b"\x89PNG fake")
+    info = machine.describe(settings)
+    assert info["name"] == "blog" and info["path"] == "models/blog" and info["steps"] == 1000
+    assert info["corpus_documents"] == 31 and info["loss_plot"] == "machine/loss.png"
+    assert info["val_perplexity"] is None and info["report_url"] is None
+    out = tmp_path / "output"
+    assert machine.copy_loss_plot(settings, out) == out / "machine" / "loss.png"
+    assert (out / "machine" / "loss.png").read_bytes() == b"\x89PNG fake"
