@@ -22,7 +22,7 @@ def human_pages(output: Path) -> list[str]:
 
 
 def text(node) -> str:
-    return " ".join(node.get_text(" ").split())
+    return " ".join(node.get_text().split())
 
 
 # ---------- generated posts: badge, disclosure, noindex ----------
@@ -34,7 +34,7 @@ def test_generated_post_carries_badge_disclosure_and_noindex(site):
     assert [text(b) for b in article.select(".badge")] == ["machine-written"]
     assert text(article.select_one(".disclosure-text")) == DEFAULT_DISCLOSURE
     small_print = text(article.select_one(".small-print"))
-    assert "demo" in small_print and "42" in small_print
+    assert "Model: demo (weights 0123456789ab)" in small_print and "seed 42" in small_print
     robots = page.select('head meta[name="robots"]')
     assert [m["content"] for m in robots] == ["noindex"]
 
@@ -207,3 +207,19 @@ def test_the_demo_blog_builds_with_the_theme(tmp_path):
     assert soup(output, "index.html").select("main article.card")
     assert (output / "pages" / "machine.html").is_file()
     assert [str(b) for b in find_broken_links(output)] == []
+
+
+@pytest.mark.parametrize("value, expected", [
+    ("true", True), ("True", True), (True, True), ("yes", True), ("1", True),
+    ("false", False), (False, False), (None, False), ("", False),
+])
+def test_generated_flag_accepts_what_pelican_and_the_plugin_hand_over(value, expected):
+    # Pelican hands Markdown metadata over as strings; a plugin may set a real bool.
+    from types import SimpleNamespace
+
+    from jinja2 import Environment, FileSystemLoader
+
+    env = Environment(loader=FileSystemLoader(str(REPO / "theme" / "templates")))
+    macros = env.get_template("macros.html").module
+    assert (str(macros.generated(SimpleNamespace(generated=value))) == "yes") is expected
+    assert str(macros.generated(SimpleNamespace())) == ""  # a human post has no such metadata

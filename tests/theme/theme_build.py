@@ -86,6 +86,7 @@ GENERATED_POST = dedent(f"""\
     Slug: barometer-dreams
     Generated: true
     Model: demo
+    Model_Sha256: 0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef
     Seed: 42
 
     The pressure fell at four in the morning and the gulls were already awake.
