@@ -43,7 +43,14 @@ def drop_lines(text: str, patterns: list[re.Pattern]) -> str:
 
 def remove_delimiter(text: str) -> str:
     """The delimiter may never appear inside a document (it would split it, or become EOS)."""
-    return text.replace(DELIMITER, "") if DELIMITER in text else text
+    if DELIMITER not in text:
+        return text
+    lines = []
+    for line in text.split("\n"):
+        if DELIMITER in line:
+            line = " ".join(part.strip() for part in line.split(DELIMITER) if part.strip())
+        lines.append(line)
+    return re.sub(r"\n{3,}", "\n\n", "\n".join(lines)).strip()
 
 
 def word_count(text: str) -> int:

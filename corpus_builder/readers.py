@@ -20,12 +20,14 @@ from zoneinfo import ZoneInfo
 
 import yaml
 from markdown.extensions.meta import BEGIN_RE, END_RE, META_MORE_RE, META_RE
+from pelican.readers import MarkdownReader
 
 from .corpus_format import is_generated
 from .fileio import sha256_bytes
 from .strip import html_to_text, title_text
 
 MARKDOWN_FORMATS = {"md", "markdown", "mkd", "mdown"}
+_META_PRIORITY = 27  # where Python-Markdown's meta extension registers its preprocessor
 # Front-matter keys that Pelican's processors expect as one string.
 _STRING_KEYS = {"date", "modified", "status", "slug", "category", "author", "title", "lang"}
 
@@ -146,6 +148,8 @@ class PostReader:
         self.keep_markdown = keep_markdown
         self.readers = Readers(settings)
         self.tz = ZoneInfo(settings.get("TIMEZONE") or "UTC")
+        self._markdown = None  # one Markdown instance per process, reset between files
+        self._meta_preprocessor = None
 
     @property
     def extensions(self):
@@ -220,12 +224,38 @@ class PostReader:
             reader_meta = self._process_front_matter(reader, front_meta)
             if fmt in MARKDOWN_FORMATS:
                 markdown_body = body
+        elif fmt in MARKDOWN_FORMATS and type(reader) is MarkdownReader:
+            html, reader_meta = self._read_markdown(reader, path, text)
+            markdown_body = split_markdown_header(text)
         else:
             html, reader_meta = reader.read(str(path))
-            if fmt in MARKDOWN_FORMATS:
-                markdown_body = split_markdown_header(text)
         metadata.update(reader_meta)
         return {k: v for k, v in metadata.items() if v is not _DISCARD}, html, markdown_body
+
+    def _read_markdown(self, reader, path: Path, text: str):
+        """Pelican's ``MarkdownReader.read``, with one Markdown instance reused across files.
+
+        Pelican builds a new ``Markdown`` object per file, which costs about as much as the
+        conversion itself. Here one instance is ``reset()`` between files; the metadata still
+        goes through the reader's own ``_parse_metadata`` (which removes the ``meta``
+        preprocessor to render formatted fields such as Summary: it is put back afterwards).
+        """
+        md = self._markdown
+        if md is None:
+            from markdown import Markdown
+
+            md = self._markdown = Markdown(**self.settings["MARKDOWN"])
+            self._meta_preprocessor = md.preprocessors["meta"]
+        elif "meta" not in md.preprocessors:
+            md.preprocessors.register(self._meta_preprocessor, "meta", _META_PRIORITY)
+        md.reset()
+        html = md.convert(text)
+        reader._source_path = str(path)
+        reader._md = md
+        metadata = reader._parse_metadata(getattr(md, "Meta", {}))
+        if "meta" not in md.preprocessors:
+            md.preprocessors.register(self._meta_preprocessor, "meta", _META_PRIORITY)
+        return html, metadata
 
     def _process_front_matter(self, reader, front_meta: dict) -> dict:
         out = {}

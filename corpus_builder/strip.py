@@ -23,6 +23,7 @@ PARA = "\x02"  # paragraph break
 LINE = "\x03"  # line break
 CELL = "\x04"  # between table cells
 CODE = "\x05"  # placeholder for a kept code block: CODE + index + CODE
+GLUE = "\x06"  # where an inline element was dropped: the space before it goes too
 
 BLOCK_TAGS = frozenset({
     "p", "div", "h1", "h2", "h3", "h4", "h5", "h6", "blockquote", "ul", "ol", "dl", "table",
@@ -51,6 +52,7 @@ CODE_CLASSES = {"div": {"highlight", "codehilite"}, "table": {"highlighttable"}}
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 _SPACE = re.compile(r"\s+")
+_GLUE = re.compile(r"\s*\x06")
 _TEMPLATE_TAG = re.compile(r"\{%.*?%\}|\{\{.*?\}\}", re.S)
 _TOC_MARKER = re.compile(r"^\s*\[TOC\]\s*$", re.M)
 
@@ -69,8 +71,12 @@ def html_to_text(html: str, keep_code: bool = False) -> str:
     return _assemble("".join(out), code_blocks)
 
 
-def _walk(node, out: list[str], keep_code: bool, code_blocks: list[str]) -> None:
-    """One pass over the tree, writing text and break sentinels into ``out``."""
+def _walk(node, out: list[str], keep_code: bool, code_blocks: list[str], in_line: bool = False) -> None:
+    """One pass over the tree, writing text and break sentinels into ``out``.
+
+    Inside a list item, definition or table cell (``in_line``), blocks such as paragraphs and
+    nested lists only break the line: a list stays one paragraph of lines.
+    """
     for child in node.children:
         name = child.name
         if name is None:  # text
@@ -82,8 +88,10 @@ def _walk(node, out: list[str], keep_code: bool, code_blocks: list[str]) -> None
         classes = child.get("class") or ()
         dropped = DROP_CLASSES.get(name)
         if dropped and any(c in dropped for c in classes):
+            out.append(GLUE)
             continue
         if name == "sup" and str(child.get("id", "")).startswith("fnref"):
+            out.append(GLUE)
             continue
         code = CODE_CLASSES.get(name)
         if name == "pre" or (code and any(c in code for c in classes)):
@@ -93,26 +101,30 @@ def _walk(node, out: list[str], keep_code: bool, code_blocks: list[str]) -> None
             continue
         if name == "img":
             alt = (child.get("alt") or "").strip()
-            if alt:
-                out.append(f" {alt} ")
+            out.append(f" {alt} " if alt else GLUE)
             continue
         if name == "br":
             out.append(LINE)
             continue
         if name in CELL_TAGS:
             out.append(CELL)
-            _walk(child, out, keep_code, code_blocks)
+            _walk(child, out, keep_code, code_blocks, True)
             continue
-        mark = PARA if name in BLOCK_TAGS else LINE if name in LINE_TAGS else None
+        if name in BLOCK_TAGS:
+            mark = LINE if in_line else PARA
+        elif name in LINE_TAGS:
+            mark = LINE
+        else:
+            mark = None
         if mark:
             out.append(mark)
-        _walk(child, out, keep_code, code_blocks)
+        _walk(child, out, keep_code, code_blocks, in_line or name in LINE_TAGS)
         if mark:
             out.append(mark)
 
 
 def _assemble(text: str, code_blocks: list[str]) -> str:
-    text = _TEMPLATE_TAG.sub("", text)
+    text = _GLUE.sub("", _TEMPLATE_TAG.sub(GLUE, text))
     text = text.replace("\u00a0", " ").replace("\u200b", "")
     text = _SPACE.sub(" ", text)
     paragraphs = []

@@ -1,0 +1,135 @@
+"""HTML -> plain text: each markup element, code handling, entities, whitespace, residue."""
+from __future__ import annotations
+
+import markdown
+import pytest
+
+from corpus_builder.strip import html_to_text, normalise_plain, title_text
+
+MD = markdown.Markdown(extensions=["markdown.extensions.extra", "markdown.extensions.toc",
+                                   "markdown.extensions.codehilite"])
+
+
+def md_text(source: str, keep_code: bool = False) -> str:
+    MD.reset()
+    return html_to_text(MD.convert(source), keep_code=keep_code)
+
+
+def test_headings_become_plain_lines():
+    assert md_text("# The Roof\n\nText.\n\n### Lower\n\nMore.") == "The Roof\n\nText.\n\nLower\n\nMore."
+
+
+def test_paragraph_soft_wraps_and_spaces_are_normalised():
+    assert md_text("one  line\nwrapped   here\n\n\n\nnext") == "one line wrapped here\n\nnext"
+
+
+def test_lists_become_lines_without_bullets():
+    assert md_text("- apples\n- pears\n    - small ones\n\nThen:\n\n1. first\n2. second") == (
+        "apples\npears\nsmall ones\n\nThen:\n\nfirst\nsecond"
+    )
+
+
+def test_loose_list_items_stay_one_paragraph_of_lines():
+    assert md_text("- one\n\n- two\n\n- three") == "one\ntwo\nthree"
+
+
+def test_quotes_lose_their_markers():
+    assert md_text("> quoted words\n> carry on") == "quoted words carry on"
+
+
+def test_table_rows_become_lines():
+    text = md_text("| day | rain |\n|-----|------|\n| Mon | 4 mm |\n| Tue | 0 mm |")
+    assert text == "day, rain\nMon, 4 mm\nTue, 0 mm"
+
+
+def test_footnotes_keep_their_text_but_not_markers_or_backlinks():
+    text = md_text("The gauge overflowed[^1].\n\n[^1]: It was a small gauge.")
+    assert text == "The gauge overflowed.\n\nIt was a small gauge."
+
+
+def test_links_keep_their_text_and_urls_vanish():
+    assert md_text("See [the chart](https://example.org/chart) now.") == "See the chart now."
+
+
+def test_images_keep_alt_text_or_vanish():
+    assert md_text("A ![wind rose](rose.png) and ![](blank.png).") == "A wind rose and."
+
+
+def test_html_entities_are_decoded():
+    assert html_to_text("<p>4 &deg;C &amp; rising &mdash; caf&eacute;&nbsp;time</p>") == "4 °C & rising — café time"
+
+
+def test_emphasis_and_inline_code_keep_their_text():
+    assert md_text("**Bold**, *italic* and `inline code`.") == "Bold, italic and inline code."
+
+
+def test_code_blocks_are_dropped_by_default():
+    source = "Before.\n\n```python\nx = 1\n```\n\n    indented = 2\n\nAfter."
+    assert md_text(source) == "Before.\n\nAfter."
+
+
+def test_keep_code_keeps_code_blocks_verbatim():
+    source = "Before.\n\n```python\nif x:\n    y = 1\n```\n\nAfter."
+    assert md_text(source, keep_code=True) == "Before.\n\nif x:\n    y = 1\n\nAfter."
+
+
+def test_scripts_styles_and_iframes_are_dropped():
+    html = "<p>Text</p><script>alert(1)</script><style>p{}</style><iframe src=x>frame</iframe>"
+    assert html_to_text(html) == "Text"
+
+
+def test_table_of_contents_is_dropped():
+    assert md_text("[TOC]\n\n# One\n\nText.") == "One\n\nText."
+
+
+def test_unrendered_toc_marker_is_dropped():
+    assert html_to_text("<p>[TOC]</p><p>Text.</p>") == "Text."
+
+
+def test_template_tags_are_removed():
+    assert html_to_text("<p>Before {% include 'x.html' %} after {{ site.name }}.</p>") == "Before after."
+
+
+def test_markdown_inside_raw_html_blocks_is_cleaned():
+    source = "<center>\n![A gauge](gauge.png)\n</center>\n\nSee <div>[docs](https://x.org)</div>"
+    text = md_text(source)
+    assert "](" not in text and "A gauge" in text and "docs" in text
+
+
+def test_nested_image_link_residue_keeps_the_alt_text():
+    html = "<p>[![Build Status](https://ci.example/badge.svg)](https://ci.example)</p>"
+    assert html_to_text(html) == "Build Status"
+
+
+def test_literal_br_tags_in_text_are_removed():
+    assert html_to_text("<p>References&lt;br \\&gt;</p>") == "References"
+
+
+def test_stray_heading_marks_and_rst_habits_are_cleaned():
+    html = "<p># Select</p><p>Install it like this::</p><p>Use ``INSERT`` here.</p><p>h :: tail</p>"
+    assert html_to_text(html) == "Select\n\nInstall it like this:\n\nUse INSERT here.\n\nh :: tail"
+
+
+def test_docutils_error_messages_are_dropped():
+    html = '<p>Text.</p><div class="system-message"><p>Unknown directive type "youtube".</p></div>'
+    assert html_to_text(html) == "Text."
+
+
+def test_rst_footnote_labels_are_dropped():
+    html = ('<p>Official <a class="footnote-reference" href="#f1">[1]</a>.</p>'
+            '<table class="docutils footnote"><tr><td class="label"><a class="fn-backref" href="#r1">[1]</a></td>'
+            '<td>In the shed.</td></tr></table>')
+    assert html_to_text(html) == "Official.\n\nIn the shed."
+
+
+@pytest.mark.parametrize("html", ["", "   ", "<p></p>", "<script>x</script>"])
+def test_empty_html_gives_empty_text(html):
+    assert html_to_text(html) == ""
+
+
+def test_title_text_is_one_plain_line():
+    assert title_text("Exemplo de como &quot;Parsear&quot;\n  <em>Sites</em>") == 'Exemplo de como "Parsear" Sites'
+
+
+def test_normalise_plain_keeps_paragraphs():
+    assert normalise_plain("a  b \r\nc\n\n\n\nd  ") == "a b\nc\n\nd"
