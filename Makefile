@@ -20,6 +20,22 @@ RUN ?= blog
 STEPS ?= 1000
 TRAINOPTS ?=
 
+# The plugin (DAILY_POST_* in pelicanconf.py): demo model, backfill and the daily job.
+DEMO_CORPUS ?= data/demo-corpus.txt
+DEMO_STEPS ?= 600
+DEMO_TRAINOPTS ?=
+DAYS ?=
+AHEAD ?= 0
+# `make daily`: which settings build the site, whether to commit the new post, what uploads it.
+DAILY_CONF ?= $(PUBLISHCONF)
+DAILY_COMMIT ?= 0
+GENERATED ?= $(INPUTDIR)/generated
+DEPLOY ?=
+STRICT ?= 0
+ifeq ($(STRICT), 1)
+	DAILY_OPTS = -e DAILY_POST_STRICT=true
+endif
+
 SSH_HOST = localhost
 SSH_PORT = 22
 SSH_USER = root
@@ -52,6 +68,10 @@ help:
 	@echo 'Writing and training:                                                       '
 	@echo '   make corpus                      content/ -> $(CORPUS) (+ corpus.json)   '
 	@echo '   make train [RUN=blog STEPS=1000] fine-tune GPT-2 on the corpus           '
+	@echo 'Machine-written posts:                                                      '
+	@echo '   make demo-model                  build models/demo if it is the model and missing'
+	@echo '   make backfill DAYS=7 AHEAD=14    fill past days, schedule coming ones         '
+	@echo '   make daily [DEPLOY=rsync_upload DAILY_COMMIT=1 STRICT=1]  the daily cron job  '
 	@echo 'Site (pelican-quickstart targets):                                          '
 	@echo '   make html                        (re)generate the web site               '
 	@echo '   make clean                       remove the generated files              '
@@ -83,8 +103,33 @@ corpus:
 train:
 	$(PY) -m trainer.cli fit --corpus $(CORPUS) --run $(RUN) --steps $(STEPS) $(TRAINOPTS)
 
-html:
+html: demo-model
 	$(PELICAN) "$(INPUTDIR)" -o "$(OUTPUTDIR)" -s "$(CONFFILE)" $(PELICANOPTS)
+
+# Builds the offline demo model, only when DAILY_POST_MODEL is the demo model and it is missing
+# (a site pointed at its own model never gets here). A failure leaves the site buildable: the
+# plugin then says, in one warning, that there is no model.
+demo-model:
+	@if $(PY) -m plugin.settings demo-needed -s "$(CONFFILE)" >/dev/null; then \
+		echo "Building the demo model models/demo from $(INPUTDIR) ($(DEMO_STEPS) steps, a few CPU minutes, once)"; \
+		$(PY) -m corpus_builder.cli "$(INPUTDIR)" -s "$(CONFFILE)" -o "$(DEMO_CORPUS)" && \
+		$(PY) -m trainer.cli fit --corpus "$(DEMO_CORPUS)" --run demo --from-scratch --size tiny \
+			--steps $(DEMO_STEPS) $(DEMO_TRAINOPTS) \
+		|| echo "warning: building the demo model failed; the site builds without a machine-written post"; \
+	fi
+
+backfill: demo-model
+	$(PY) -m plugin.backfill -s "$(CONFFILE)" $(if $(DAYS),--days $(DAYS)) --ahead $(AHEAD)
+
+daily: demo-model
+	$(PELICAN) "$(INPUTDIR)" -o "$(OUTPUTDIR)" -s "$(DAILY_CONF)" $(PELICANOPTS) $(DAILY_OPTS)
+ifeq ($(DAILY_COMMIT), 1)
+	git add -- "$(GENERATED)"
+	git diff --cached --quiet -- "$(GENERATED)" || git commit -m "Machine-written post of $$(date +%F)" -- "$(GENERATED)"
+endif
+ifneq ($(DEPLOY),)
+	$(MAKE) $(DEPLOY)
+endif
 
 clean:
 	[ ! -d "$(OUTPUTDIR)" ] || rm -rf "$(OUTPUTDIR)"
@@ -104,7 +149,7 @@ devserver:
 devserver-global:
 	$(PELICAN) -lr "$(INPUTDIR)" -o "$(OUTPUTDIR)" -s "$(CONFFILE)" $(PELICANOPTS) -b 0.0.0.0
 
-publish:
+publish: demo-model
 	$(PELICAN) "$(INPUTDIR)" -o "$(OUTPUTDIR)" -s "$(PUBLISHCONF)" $(PELICANOPTS)
 
 ssh_upload: publish
@@ -114,4 +159,4 @@ rsync_upload: publish
 	rsync -e "ssh -p $(SSH_PORT)" -P -rvzc --include tags --cleanup "$(OUTPUTDIR)"/ "$(SSH_USER)@$(SSH_HOST):$(SSH_TARGET_DIR)" --delete
 
 
-.PHONY: help install test corpus train html clean regenerate serve serve-global devserver devserver-global publish ssh_upload rsync_upload
+.PHONY: help install test corpus train html demo-model backfill daily clean regenerate serve serve-global devserver devserver-global publish ssh_upload rsync_upload

@@ -56,3 +56,26 @@ ARTICLE_SAVE_AS = "{date:%Y}/{date:%m}/{slug}.html"
 
 PLUGIN_PATHS = ["."]
 PLUGINS = ["plugin"]
+
+# --- DAILY_POST_*: the plugin that publishes one machine-written post a day ------------------
+# (Owned by the plugin; every value below is the default, shown so it is easy to change.
+#  The README's "Settings" section explains each one.)
+DAILY_POST_ENABLED = True
+# The model folder (`trainer fit` writes models/<run>/). Relative paths start at the folder that
+# holds the content folder. The default is the demo model that `make html` builds when missing;
+# point this at your own run (e.g. "models/blog") once you have trained one.
+DAILY_POST_MODEL = "models/demo"
+DAILY_POST_FOLDER = "generated"  # inside PATH; must be covered by ARTICLE_PATHS
+DAILY_POST_CATEGORY = "Machine"
+DAILY_POST_TAGS = ["generated"]
+DAILY_POST_AUTHOR = "The Machine"
+DAILY_POST_TIME = "06:00"  # the time of day written into each post's Date
+DAILY_POST_PRECISION = "auto"  # auto | int8 | bf16 | fp32
+DAILY_POST_SAMPLING = {}  # e.g. {"temperature": 0.9, "top_p": 0.95, "max_new_tokens": 400}
+DAILY_POST_CANDIDATES = 4
+DAILY_POST_ROUNDS = 3
+DAILY_POST_GATE = {}  # e.g. {"min_words": 80, "max_repeated": 0.2, "memorised_tokens": 50}
+DAILY_POST_STRICT = False  # True: a post that cannot be written fails the build
+DAILY_POST_BACKFILL_DAYS = 0  # each build also fills the missing posts of this many past days
+DAILY_POST_DISCLOSURE = "This post does not exist: a machine wrote it on {date}."
+DAILY_POST_ROBOTS_NOINDEX = True

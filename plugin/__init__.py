@@ -21,11 +21,11 @@ def _ensure_project_importable() -> None:
 
 _ensure_project_importable()
 
-from . import hooks  # noqa: E402  (after the path fix above)
-
 
 def register() -> None:
     from pelican import signals
+
+    from . import hooks
 
     signals.initialized.connect(hooks.on_initialized)
     signals.article_generator_init.connect(hooks.on_article_generator_init)

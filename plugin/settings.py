@@ -111,6 +111,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("query", choices=["model-path", "demo-needed"])
     parser.add_argument("-s", "--settings", default="pelicanconf.py")
     args = parser.parse_args(argv)
+    import logging
+
+    logging.getLogger("pelican.settings").setLevel(logging.ERROR)  # stdout is the answer; keep quiet
     try:
         settings = _read(args.settings)
     except SettingsError as err:
