@@ -1,0 +1,64 @@
+"""The project's own site (pelicanconf.py, theme/, content/) copied to a temporary folder and built
+with the plugin: today's post, the machine page fed by DAILY_POST_MACHINE, and the XSS case
+through the project's theme (which prints summaries with striptags inside an attribute)."""
+from __future__ import annotations
+
+import json
+import shutil
+
+import pytest
+from bs4 import BeautifulSoup
+
+from conftest import REPO, build
+from test_site_build import XSS_BODY, XSS_TITLE
+
+
+@pytest.fixture
+def demo_site(tmp_path):
+    for name in ("content", "theme"):
+        shutil.copytree(REPO / name, tmp_path / name, ignore=shutil.ignore_patterns("generated"))
+    shutil.copy2(REPO / "pelicanconf.py", tmp_path / "pelicanconf.py")
+    model = tmp_path / "models" / "demo"
+    model.mkdir(parents=True)
+    (model / "config.json").write_text("{}")
+    (model / "train.json").write_text(json.dumps({"base_model": "scratch:tiny", "steps": 600, "documents": 24,
+                                                  "val_loss": 3.21, "device": "cpu"}))
+    (model / "loss.png").write_bytes(b"\x89PNG\r\n\x1a\n not really a png")
+    return tmp_path
+
+
+def demo_settings(root, **overrides):
+    from pelican.settings import read_settings
+
+    values = {"OUTPUT_PATH": str(root / "output"), "CACHE_CONTENT": False, "LOAD_CONTENT_CACHE": False}
+    values.update(overrides)
+    return read_settings(str(root / "pelicanconf.py"), override=values)
+
+
+def test_demo_site_publishes_todays_post_and_describes_the_machine(demo_site, stub_sampler, fixed_day):
+    build(demo_settings(demo_site))
+    out = demo_site / "output"
+    [post] = (demo_site / "content" / "generated").glob("*.md")
+    assert post.name == "2026-03-14-wind-over-the-harbour.md"
+    article = out / "2026" / "03" / "wind-over-the-harbour.html"
+    page = BeautifulSoup(article.read_text(encoding="utf-8"), "html.parser")
+    assert page.find("meta", attrs={"name": "robots", "content": "noindex"}) is not None
+    assert "This post does not exist: a machine wrote it on" in page.get_text()
+    assert "Wind over the harbour" in (out / "index.html").read_text(encoding="utf-8")
+    machine_page = (out / "pages" / "machine.html").read_text(encoding="utf-8")
+    assert "Training summary" in machine_page and "3.210" in machine_page
+    assert "machine/loss.png" in machine_page
+    assert (out / "machine" / "loss.png").read_bytes().startswith(b"\x89PNG")
+
+
+def test_demo_site_theme_shows_hostile_output_as_text(demo_site, stub_sampler, fixed_day):
+    stub_sampler.title, stub_sampler.body = XSS_TITLE, XSS_BODY
+    build(demo_settings(demo_site))
+    for path in (demo_site / "output").rglob("*.html"):
+        soup = BeautifulSoup(path.read_text(encoding="utf-8"), "html.parser")
+        for tag in soup.find_all(True):
+            assert tag.name not in ("script", "iframe", "svg") or "alert" not in tag.decode(), (path, tag)
+            for name, value in tag.attrs.items():
+                assert not name.lower().startswith("on"), (path, tag)
+                joined = " ".join(value) if isinstance(value, list) else str(value)
+                assert not joined.strip().lower().startswith(("javascript:", "data:")), (path, tag)
