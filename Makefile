@@ -19,6 +19,8 @@ CORPUS ?= data/corpus.txt
 RUN ?= blog
 STEPS ?= 1000
 TRAINOPTS ?=
+# `make report`: options for `trainer report` (e.g. REPORTOPTS="--batch 16 --samples 4").
+REPORTOPTS ?=
 
 # The plugin (DAILY_POST_* in pelicanconf.py): demo model, backfill and the daily job.
 DEMO_CORPUS ?= data/demo-corpus.txt
@@ -68,6 +70,7 @@ help:
 	@echo 'Writing and training:                                                       '
 	@echo '   make corpus                      content/ -> $(CORPUS) (+ corpus.json)   '
 	@echo '   make train [RUN=blog STEPS=1000] fine-tune GPT-2 on the corpus           '
+	@echo '   make report                      <model>/report.html: is the model any good?'
 	@echo 'Machine-written posts:                                                      '
 	@echo '   make demo-model                  build models/demo if it is the model and missing'
 	@echo '   make backfill DAYS=7 AHEAD=14    fill past days, schedule coming ones         '
@@ -102,6 +105,11 @@ corpus:
 
 train:
 	$(PY) -m trainer.cli fit --corpus $(CORPUS) --run $(RUN) --steps $(STEPS) $(TRAINOPTS)
+
+# The report of the model the site publishes with (DAILY_POST_MODEL, default models/demo).
+report: demo-model
+	@model="$$($(PY) -m plugin.settings model-path -s "$(CONFFILE)")" && \
+	echo "trainer report $$model" && $(PY) -m trainer.cli report "$$model" $(REPORTOPTS)
 
 html: demo-model
 	$(PELICAN) "$(INPUTDIR)" -o "$(OUTPUTDIR)" -s "$(CONFFILE)" $(PELICANOPTS)
@@ -159,4 +167,4 @@ rsync_upload: publish
 	rsync -e "ssh -p $(SSH_PORT)" -P -rvzc --include tags --cleanup "$(OUTPUTDIR)"/ "$(SSH_USER)@$(SSH_HOST):$(SSH_TARGET_DIR)" --delete
 
 
-.PHONY: help install test corpus train html demo-model backfill daily clean regenerate serve serve-global devserver devserver-global publish ssh_upload rsync_upload
+.PHONY: help install test corpus train report html demo-model backfill daily clean regenerate serve serve-global devserver devserver-global publish ssh_upload rsync_upload
