@@ -70,10 +70,7 @@ def main(content_dirs, output, settings_file, no_titles, keep_code, keep_markdow
     <|endoftext|> between posts. corpus.json beside it lists every source with its hash and
     word count, every excluded file with the reason, and the corpus hash.
     """
-    level = logging.ERROR if quiet else logging.INFO if verbose else logging.WARNING
-    logging.basicConfig(level=level, format="%(levelname)s: %(message)s", stream=sys.stderr)
-    logging.getLogger("pelican").setLevel(logging.ERROR)
-    logging.getLogger("MARKDOWN").setLevel(logging.ERROR)
+    _setup_logging(logging.ERROR if quiet else logging.INFO if verbose else logging.WARNING)
     options = BuildOptions(
         content_dirs=list(content_dirs), output=output, settings_file=settings_file, titles=not no_titles,
         keep_code=keep_code, keep_markdown=keep_markdown, include_drafts=include_drafts, txt_dirs=list(txt_dirs),
@@ -90,6 +87,24 @@ def main(content_dirs, output, settings_file, no_titles, keep_code, keep_markdow
     if not quiet:
         for line in summary_lines(result):
             click.echo(line)
+
+
+_handler: logging.Handler | None = None
+
+
+def _setup_logging(level: int) -> None:
+    """One line per message on stderr: "warning: content/x.md: not-utf8 (...)"."""
+    global _handler
+    log = logging.getLogger("corpus_builder")
+    if _handler is not None:
+        log.removeHandler(_handler)
+    _handler = logging.StreamHandler(sys.stderr)
+    _handler.setFormatter(logging.Formatter("%(levelname)s: %(message)s"))
+    log.addHandler(_handler)
+    log.setLevel(level)
+    # Pelican's and Markdown's own chatter (feeds, empty alt texts) is not the corpus's business.
+    for name in ("pelican", "MARKDOWN"):
+        logging.getLogger(name).setLevel(logging.ERROR)
 
 
 if __name__ == "__main__":

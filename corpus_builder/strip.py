@@ -53,7 +53,8 @@ CODE_CLASSES = {"div": {"highlight", "codehilite"}, "table": {"highlighttable"}}
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 _SPACE = re.compile(r"\s+")
 _GLUE = re.compile(r"\s*\x06")
-_TEMPLATE_TAG = re.compile(r"\{%.*?%\}|\{\{.*?\}\}", re.S)
+# Jinja / Liquid tags ({% include %}, {{ site.name }}) left in a post; never across a paragraph.
+_TEMPLATE_TAG = re.compile(r"\{%[^\x02\x03]{0,300}?%\}|\{\{[^\x02\x03]{0,300}?\}\}")
 _TOC_MARKER = re.compile(r"^\s*\[TOC\]\s*$", re.M)
 
 

@@ -133,3 +133,8 @@ def test_title_text_is_one_plain_line():
 
 def test_normalise_plain_keeps_paragraphs():
     assert normalise_plain("a  b \r\nc\n\n\n\nd  ") == "a b\nc\n\nd"
+
+
+def test_a_stray_template_brace_does_not_swallow_paragraphs():
+    html = "<p>Percent {% sign alone.</p><p>Middle paragraph.</p><p>Closing %} here.</p>"
+    assert html_to_text(html) == "Percent {% sign alone.\n\nMiddle paragraph.\n\nClosing %} here."
