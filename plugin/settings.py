@@ -96,8 +96,13 @@ def folder_is_read(settings: dict) -> bool:
 
 
 def _read(conf: str) -> dict:
+    """Read a Pelican settings file for a CLI (Pelican's own warnings about feeds and SITEURL are
+    about building, not about what the CLIs do: they are left out)."""
+    import logging
+
     from pelican.settings import read_settings
 
+    logging.getLogger("pelican.settings").setLevel(logging.ERROR)
     if not os.path.isfile(conf):
         raise SettingsError(f"settings file not found: {conf} (pass -s path/to/pelicanconf.py)")
     return apply_defaults(read_settings(conf))
@@ -111,9 +116,6 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("query", choices=["model-path", "demo-needed"])
     parser.add_argument("-s", "--settings", default="pelicanconf.py")
     args = parser.parse_args(argv)
-    import logging
-
-    logging.getLogger("pelican.settings").setLevel(logging.ERROR)  # stdout is the answer; keep quiet
     try:
         settings = _read(args.settings)
     except SettingsError as err:

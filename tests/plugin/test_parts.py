@@ -9,6 +9,7 @@ import markdown
 import pytest
 from bs4 import BeautifulSoup
 
+from conftest import REPO
 from plugin import dates, machine, settings as cfg, store, text
 
 SITE = {"SITENAME": "Test Station", "SITEURL": "", "TIMEZONE": "Europe/Stockholm"}
@@ -153,3 +154,18 @@ def test_machine_context_and_loss_plot(tmp_path):
     out = tmp_path / "output"
     assert machine.copy_loss_plot(settings, out) == out / "machine" / "loss.png"
     assert (out / "machine" / "loss.png").read_bytes() == b"\x89PNG fake"
+
+
+def test_checkout_loaded_through_plugin_paths_makes_its_packages_importable(monkeypatch):
+    import importlib.util
+    import sys
+
+    import plugin
+
+    root = str(REPO)
+    monkeypatch.setattr(sys, "path", [p for p in sys.path if p != root])
+    real_find_spec = importlib.util.find_spec
+    monkeypatch.setattr(importlib.util, "find_spec",
+                        lambda name, *a: None if name == "corpus_builder" else real_find_spec(name, *a))
+    plugin._ensure_project_importable()
+    assert sys.path[-1] == root

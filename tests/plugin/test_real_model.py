@@ -9,7 +9,7 @@ LENIENT = {
     "DAILY_POST_GATE": {"min_words": 1, "max_repeated": 1.0, "min_distinct": 0.0},
     "DAILY_POST_SAMPLING": {"max_new_tokens": 40},
     "DAILY_POST_CANDIDATES": 2,
-    "DAILY_POST_ROUNDS": 2,
+    "DAILY_POST_ROUNDS": 1,
     "DAILY_POST_PRECISION": "fp32",
 }
 
