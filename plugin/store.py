@@ -181,4 +181,11 @@ def render_post(post, day: dt.date, slug: str, settings: dict) -> str:
 def write_post(folder: Path, day: dt.date, slug: str, content: str) -> Path | None:
     """Create ``<folder>/YYYY-MM-DD-<slug>.md``; None when that file already existed."""
     path = folder / f"{day.isoformat()}-{slug}.md"
-    return path if atomic_create_text(path, content) else None
+    if not atomic_create_text(path, content):
+        return None
+    # the temporary file was created 0600: give the post the permissions of any file the user
+    # creates (umask), so a build running as another user (cron, CI) can read it
+    umask = os.umask(0)
+    os.umask(umask)
+    os.chmod(path, 0o666 & ~umask)
+    return path

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import os
 from types import SimpleNamespace
 
 import markdown
@@ -105,7 +106,12 @@ def test_unique_slug_adds_the_date_then_a_number():
 
 def test_write_post_never_overwrites(tmp_path):
     day = dt.date(2026, 3, 14)
-    assert store.write_post(tmp_path, day, "a", "first") == tmp_path / "2026-03-14-a.md"
+    old = os.umask(0o022)
+    try:
+        assert store.write_post(tmp_path, day, "a", "first") == tmp_path / "2026-03-14-a.md"
+    finally:
+        os.umask(old)
+    assert (tmp_path / "2026-03-14-a.md").stat().st_mode & 0o777 == 0o644
     assert store.write_post(tmp_path, day, "a", "second") is None
     assert (tmp_path / "2026-03-14-a.md").read_text() == "first"
 
