@@ -11,6 +11,7 @@ import datetime as dt
 import logging
 import multiprocessing
 import os
+import sys
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -56,6 +57,7 @@ class BuildOptions:
     workers: int | None = None  # None: one per CPU core
     strict: bool = False
     now: dt.datetime | None = None  # "now" for the future-date rule (tests pin it)
+    progress: bool = True  # a progress bar on a terminal, for large blogs
 
 
 @dataclass
@@ -97,15 +99,19 @@ def _read_task(task) -> ReadResult:
 
 def read_posts(tasks: list, reader: PostReader, settings_file, options: BuildOptions) -> list[ReadResult]:
     """Read every file; results come back in the order of ``tasks`` whatever the worker count."""
+    from tqdm import tqdm
+
+    progress = dict(total=len(tasks), unit="post", desc="reading", leave=False,
+                    disable=not options.progress or len(tasks) < 200 or not sys.stderr.isatty())
     workers = options.workers or os.cpu_count() or 1
     workers = max(1, min(workers, len(tasks) // _MIN_POSTS_PER_WORKER))
     if workers == 1:
-        return [reader.read(Path(p), Path(r), d) for p, r, d in tasks]
+        return [reader.read(Path(p), Path(r), d) for p, r, d in tqdm(tasks, **progress)]
     methods = multiprocessing.get_all_start_methods()
     context = multiprocessing.get_context("fork" if "fork" in methods else None)
-    chunksize = max(1, len(tasks) // (workers * 8))
+    chunksize = max(1, min(64, len(tasks) // (workers * 8)))
     with context.Pool(workers, _init_worker, (settings_file, options.keep_code, options.keep_markdown)) as pool:
-        return list(pool.imap(_read_task, tasks, chunksize=chunksize))
+        return list(tqdm(pool.imap(_read_task, tasks, chunksize=chunksize), **progress))
 
 
 # --------------------------------------------------------------------------- the build

@@ -78,6 +78,7 @@ def main(content_dirs, output, settings_file, no_titles, keep_code, keep_markdow
         jsonl_files=list(jsonl_files), jsonl_field=jsonl_field, jsonl_title_field=jsonl_title_field,
         drop_regex=list(drop_regex), dedupe=dedupe, near_threshold=near_threshold, min_words=min_words,
         shuffled_copies=shuffled_copies, seed=seed, tokenizer=tokenizer, workers=workers, strict=strict,
+        progress=not quiet,
     )
     try:
         result = build_corpus(options)

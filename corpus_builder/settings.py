@@ -11,6 +11,7 @@ import copy
 import fnmatch
 import logging
 import os
+import sys
 from pathlib import Path
 
 DEFAULT_SETTINGS_FILE = "pelicanconf.py"
@@ -44,12 +45,15 @@ def load_settings(settings_file: str | os.PathLike | None) -> dict:
     pelican_log = logging.getLogger("pelican.settings")
     level = pelican_log.level
     pelican_log.setLevel(logging.ERROR)
+    dont_write_bytecode = sys.dont_write_bytecode
+    sys.dont_write_bytecode = True  # no __pycache__ beside the user's settings file
     try:
         settings = read_settings(str(settings_file) if settings_file else None)
     except Exception as exc:  # a user's settings file can raise anything
-        raise CorpusError(f"cannot read settings file {settings_file}: {exc}") from None
+        raise CorpusError(f"cannot read settings file {settings_file}: {' '.join(str(exc).split())}") from None
     finally:
         pelican_log.setLevel(level)
+        sys.dont_write_bytecode = dont_write_bytecode
     return corpus_settings(settings)
 
 

@@ -127,6 +127,8 @@ def _walk(node, out: list[str], keep_code: bool, code_blocks: list[str], in_line
 def _assemble(text: str, code_blocks: list[str]) -> str:
     text = _GLUE.sub("", _TEMPLATE_TAG.sub(GLUE, text))
     text = text.replace("\u00a0", " ").replace("\u200b", "")
+    if "|" in text:
+        text = PARA.join(_pipe_table_rows(block) for block in text.split(PARA))
     text = _SPACE.sub(" ", text)
     paragraphs = []
     for block in text.split(PARA):
@@ -142,6 +144,26 @@ def _assemble(text: str, code_blocks: list[str]) -> str:
     if code_blocks:
         out = re.sub(f"{CODE}(\\d+){CODE}", lambda m: code_blocks[int(m.group(1))], out)
     return out.strip()
+
+
+_TABLE_RULE = re.compile(r"[\s|:#-]*-{3,}[\s|:#-]*")
+
+
+def _pipe_table_rows(block: str) -> str:
+    """A Markdown pipe table that did not render (a malformed one stays a paragraph of
+    ``| a | b |`` lines) becomes rows of cells, like a rendered table."""
+    rows = [row.strip() for row in block.strip().split("\n") if row.strip()]
+    if len(rows) < 2 or not all(row.startswith("|") or row.endswith("|") for row in rows):
+        return block
+    if not any(_TABLE_RULE.fullmatch(row) for row in rows):
+        return block
+    out = []
+    for row in rows:
+        if _TABLE_RULE.fullmatch(row):
+            continue
+        cells = [cell.strip() for cell in row.strip("|").split("|")]
+        out.append(CELL.join(cell for cell in cells if cell and cell != "#"))
+    return LINE.join(out)
 
 
 # Markup that a renderer left as literal text: Markdown inside raw HTML blocks (which Markdown

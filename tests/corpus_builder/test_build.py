@@ -296,3 +296,15 @@ def test_missing_csv_column_is_one_clear_error(site):
     with pytest.raises(CorpusError, match="has no column 'text'"):
         build_corpus(BuildOptions(csv_files=[str(site.root / "posts.csv")], csv_column="text",
                                   output=str(site.output)))
+
+
+def test_a_broken_settings_file_is_one_clear_error(site):
+    (site.root / "pelicanconf.py").write_text("PATH = undefined_name\n")
+    with pytest.raises(CorpusError, match="cannot read settings file pelicanconf.py: .*undefined_name"):
+        build_corpus(BuildOptions(output=str(site.output)))
+
+
+def test_without_a_settings_file_the_default_folder_is_content(site):
+    site.post("a.md", md_post("Default Folder", "Found it."))
+    build_corpus(BuildOptions(output=str(site.output), now=site.options().now))
+    assert site.documents() == ["Default Folder\n\nFound it."]

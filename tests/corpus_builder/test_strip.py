@@ -138,3 +138,13 @@ def test_normalise_plain_keeps_paragraphs():
 def test_a_stray_template_brace_does_not_swallow_paragraphs():
     html = "<p>Percent {% sign alone.</p><p>Middle paragraph.</p><p>Closing %} here.</p>"
     assert html_to_text(html) == "Percent {% sign alone.\n\nMiddle paragraph.\n\nClosing %} here."
+
+
+def test_a_malformed_pipe_table_that_did_not_render_becomes_rows():
+    # An extra "|#|" column marker keeps Markdown from rendering this as a table.
+    source = "| Day |#| Rain |\n|:----|#|-----:|\n| Mon |#| 4 mm |\n| Tue |#| 0 mm |"
+    assert md_text(source) == "Day, Rain\nMon, 4 mm\nTue, 0 mm"
+
+
+def test_pipes_in_prose_are_left_alone():
+    assert md_text("Use a | b for union.\nAnd c | d too.") == "Use a | b for union. And c | d too."
