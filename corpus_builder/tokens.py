@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import logging
 import os
+import socket
 
 from .settings import CorpusError
 
@@ -14,25 +15,57 @@ log = logging.getLogger(__name__)
 
 
 def load_tokenizer(name_or_path: str):
-    """A Hugging Face tokenizer from a local folder or a hub name; one clear line on failure."""
+    """A Hugging Face tokenizer from a local folder, the local cache, or the hub.
+
+    Fails with one clear line (:class:`CorpusError`); without a network it fails at once
+    instead of waiting for the hub client's retries.
+    """
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
     try:
         from transformers import AutoTokenizer
         from transformers.utils import logging as hf_logging
-
-        hf_logging.set_verbosity_error()
     except ImportError:
         raise CorpusError("--tokenizer needs the 'transformers' package (pip install transformers)") from None
-    local = os.path.isdir(name_or_path)
+    hf_logging.set_verbosity_error()
+    logging.getLogger("huggingface_hub").setLevel(logging.ERROR)
+
+    if os.path.isdir(name_or_path):
+        try:
+            return AutoTokenizer.from_pretrained(name_or_path, local_files_only=True)
+        except Exception as exc:  # a folder without tokenizer files, or broken ones
+            raise CorpusError(f"cannot load tokenizer from folder {name_or_path}: {_reason(exc)}; "
+                              "give a folder holding tokenizer.json (or vocab.json + merges.txt)") from None
     try:
-        return AutoTokenizer.from_pretrained(name_or_path, local_files_only=local)
-    except Exception as exc:  # hub errors, missing files, a folder that is no tokenizer
-        reason = " ".join(str(exc).split())[:160] or type(exc).__name__
-        where = "folder" if local else "name (no network or no such model on the hub?)"
-        raise CorpusError(
-            f"cannot load tokenizer {name_or_path!r} from that {where}: {reason}; "
-            "give a local folder holding tokenizer.json or vocab files"
-        ) from None
+        return AutoTokenizer.from_pretrained(name_or_path, local_files_only=True)  # the local HF cache
+    except Exception:
+        pass
+    if not _hub_reachable():
+        raise CorpusError(f"cannot load tokenizer {name_or_path!r}: it is no local folder, not in the Hugging Face "
+                          "cache, and huggingface.co cannot be reached; give a local tokenizer folder instead")
+    try:
+        return AutoTokenizer.from_pretrained(name_or_path)
+    except Exception as exc:
+        raise CorpusError(f"cannot load tokenizer {name_or_path!r} from the Hugging Face hub: {_reason(exc)}; "
+                          "check the name, or give a local tokenizer folder") from None
+
+
+def _reason(exc: BaseException) -> str:
+    text = " ".join(str(exc).split()) or type(exc).__name__
+    first = text.split(". ")[0]
+    return first[:200]
+
+
+def _hub_reachable(host: str = "huggingface.co") -> bool:
+    """False when the hub's name does not resolve (no network); a proxy is trusted to work."""
+    if any(os.environ.get(v) for v in ("HTTPS_PROXY", "https_proxy", "ALL_PROXY", "all_proxy")):
+        return True
+    if os.environ.get("HF_HUB_OFFLINE", "").lower() in ("1", "true", "yes"):
+        return False
+    try:
+        socket.getaddrinfo(host, 443)
+    except OSError:
+        return False
+    return True
 
 
 def count_tokens(documents: list[str], name_or_path: str) -> int:

@@ -243,6 +243,14 @@ def test_a_tokenizer_that_cannot_be_loaded_is_one_clear_error(site):
     assert not site.output.exists()
 
 
+def test_a_hub_name_that_cannot_be_fetched_is_one_clear_error(site, monkeypatch):
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")  # as without a network; the test never touches it
+    site.post("a.md", md_post("A", "Text."))
+    with pytest.raises(CorpusError, match="cannot load tokenizer 'no-such-org/no-such-tokenizer'") as info:
+        site.build(tokenizer="no-such-org/no-such-tokenizer")
+    assert "\n" not in str(info.value) and "local tokenizer folder" in str(info.value)
+
+
 # --------------------------------------------------------------------------- cleaning, augmentation
 def test_drop_regex_removes_matching_lines(site):
     site.post("a.md", md_post("A", "Keep this.\n\nShare this post on social media!\n\nAnd this."))
