@@ -48,7 +48,7 @@ Examples:
 @click.option("--dedupe", is_flag=True, help="Remove exact and near-duplicate texts (keeps the first).")
 @click.option("--near-threshold", default=0.8, show_default=True, type=click.FloatRange(0.0, 1.0),
               help="Word 5-gram Jaccard similarity from which --dedupe calls texts near-duplicates.")
-@click.option("--min-words", default=1, show_default=True, type=click.IntRange(min=0),
+@click.option("--min-words", default=1, show_default=True, type=click.IntRange(min=1),
               help="Exclude texts with fewer words than this (too-short).")
 @click.option("--shuffled-copies", default=0, show_default=True, type=click.IntRange(min=0),
               help="Append N copies of every post with its paragraphs shuffled.")
