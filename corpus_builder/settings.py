@@ -109,7 +109,13 @@ def list_post_files(root: Path, settings: dict, extensions) -> list[Path]:
         start = root / sub if sub else root
         if not start.is_dir():
             continue
+        seen: set[str] = set()
         for dirpath, dirs, names in os.walk(start, followlinks=True):
+            real = os.path.realpath(dirpath)
+            if real in seen:  # a symlink loop, or the same folder linked twice
+                dirs[:] = []
+                continue
+            seen.add(real)
             dirs[:] = [
                 d
                 for d in dirs

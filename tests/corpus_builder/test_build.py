@@ -316,3 +316,10 @@ def test_without_a_settings_file_the_default_folder_is_content(site):
     site.post("a.md", md_post("Default Folder", "Found it."))
     build_corpus(BuildOptions(output=str(site.output), now=site.options().now))
     assert site.documents() == ["Default Folder\n\nFound it."]
+
+
+def test_a_symlink_loop_in_the_content_folder_is_read_once(site):
+    site.post("sub/a.md", md_post("Once", "Read only once."))
+    os.symlink(site.content, site.content / "sub" / "loop")
+    site.build()
+    assert site.documents() == ["Once\n\nRead only once."]
