@@ -77,6 +77,18 @@ def quantize_int8(model, include_lm_head: bool = True):
         return torch.ao.quantization.quantize_dynamic(model, names, dtype=torch.qint8)
 
 
+def quantize_int8_linears(linears: list) -> list:
+    """Each ``nn.Linear`` in ``linears`` as a dynamically quantized int8 layer (new modules)."""
+    import torch
+    from torch import nn
+
+    holder = nn.ModuleList(linears)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        quantized = torch.ao.quantization.quantize_dynamic(holder, {nn.Linear}, dtype=torch.qint8)
+    return list(quantized)
+
+
 def set_threads(threads: int | None = None) -> int:
     """Fix the number of CPU threads (all CPUs this process may use by default); returns it."""
     import torch

@@ -372,8 +372,107 @@ class HFDecoder:
         self.cache.batch_select_indices(rows)
 
 
+class GPT2Decoder:
+    """GPT-2 without the framework: our own forward over the model's weights, a preallocated KV
+    cache, and int8 linear layers (``trainer.quantize``). Used for ``int8`` on the CPU.
+
+    Per token it runs exactly the maths of GPT-2 (layer norm, attention over the cache, tanh-GELU
+    MLP, tied output projection) and nothing else: no masks, no cache objects, no hooks.
+    """
+
+    def __init__(self, model, int8: bool = True, quantize_lm_head: bool = True):
+        import torch
+        from torch import nn
+
+        from trainer.quantize import conv1d_to_linear, quantize_int8_linears
+
+        config = model.config
+        transformer = model.transformer
+        conv1d_to_linear(model)
+        self.n_head = config.n_head
+        self.head_dim = config.n_embd // config.n_head
+        self.eps = config.layer_norm_epsilon
+        self.max_positions = config.n_positions
+        self.wte = transformer.wte.weight.detach().float()
+        self.wpe = transformer.wpe.weight.detach().float()
+        self.ln_f = (transformer.ln_f.weight.detach().float(), transformer.ln_f.bias.detach().float())
+        self.layers = []
+        for block in transformer.h:
+            linears = [block.attn.c_attn, block.attn.c_proj, block.mlp.c_fc, block.mlp.c_proj]
+            self.layers.append({
+                "ln_1": (block.ln_1.weight.detach().float(), block.ln_1.bias.detach().float()),
+                "ln_2": (block.ln_2.weight.detach().float(), block.ln_2.bias.detach().float()),
+                "linears": (quantize_int8_linears([lin.float() for lin in linears]) if int8
+                            else [lin.float() for lin in linears]),
+            })
+        head = nn.Linear(config.n_embd, self.wte.shape[0], bias=False)
+        with torch.no_grad():
+            head.weight.copy_(model.lm_head.weight.detach().float())
+        self.lm_head = quantize_int8_linears([head])[0] if int8 and quantize_lm_head else head
+        self.cache = None
+        self.length = 0
+
+    @staticmethod
+    def supports(model) -> bool:
+        """True for a standard HF GPT-2 (what this forward reproduces)."""
+        config = getattr(model, "config", None)
+        return (getattr(config, "model_type", None) == "gpt2"
+                and hasattr(model, "transformer") and hasattr(model, "lm_head")
+                and getattr(config, "scale_attn_weights", True)
+                and not getattr(config, "scale_attn_by_inverse_layer_idx", False)
+                and getattr(config, "activation_function", "gelu_new") in (
+                    "gelu_new", "gelu_pytorch_tanh", "gelu_fast")
+                and getattr(config, "add_cross_attention", False) is False)
+
+    def _forward(self, ids, start: int):
+        """Logits of the last position for ``ids`` [rows, T] at positions start..start+T-1."""
+        import torch
+        import torch.nn.functional as F
+
+        rows, steps = ids.shape
+        end = start + steps
+        x = F.embedding(ids, self.wte) + self.wpe[start:end]
+        width = x.shape[-1]
+        for index, layer in enumerate(self.layers):
+            qkv_proj, attn_proj, fc, mlp_proj = layer["linears"]
+            h = F.layer_norm(x, (width,), *layer["ln_1"], self.eps)
+            q, k, v = qkv_proj(h).view(rows, steps, 3, self.n_head, self.head_dim).permute(
+                2, 0, 3, 1, 4)
+            keys, values = self.cache[index]
+            keys[:, :, start:end] = k
+            values[:, :, start:end] = v
+            attn = F.scaled_dot_product_attention(q, keys[:, :, :end], values[:, :, :end],
+                                                  is_causal=steps > 1)
+            x = x + attn_proj(attn.transpose(1, 2).reshape(rows, steps, width))
+            h = F.layer_norm(x, (width,), *layer["ln_2"], self.eps)
+            x = x + mlp_proj(F.gelu(fc(h), approximate="tanh"))
+        x = F.layer_norm(x[:, -1], (width,), *self.ln_f, self.eps)
+        return self.lm_head(x)
+
+    def prefill(self, prompt: list[int], n: int):
+        import torch
+
+        self.cache = [
+            tuple(torch.empty(1, self.n_head, self.max_positions, self.head_dim)
+                  for _ in range(2)) for _ in self.layers]
+        logits = self._forward(torch.tensor([prompt]), 0)
+        self.length = len(prompt)
+        if n > 1:
+            self.cache = [tuple(t.repeat(n, 1, 1, 1) for t in pair) for pair in self.cache]
+        return logits.expand(n, -1)
+
+    def step(self, tokens):
+        logits = self._forward(tokens[:, None], self.length)
+        self.length += 1
+        return logits
+
+    def keep(self, rows):
+        self.cache = [tuple(t.index_select(0, rows) for t in pair) for pair in self.cache]
+
+
 def make_decoder(model, precision: str, device: str):
-    """The decoder for ``precision``: fp32 as loaded, bf16/fp16 cast, int8 quantized linears."""
+    """The decoder for ``precision``: fp32 as loaded (HF forward, the exact path), bf16/fp16
+    cast, int8 through ``GPT2Decoder`` for GPT-2 or quantized linears for any other model."""
     import torch
 
     if device != "cpu":
@@ -383,6 +482,8 @@ def make_decoder(model, precision: str, device: str):
     elif precision in ("bf16", "fp16"):
         model.to(torch.bfloat16 if precision == "bf16" else torch.float16)
     elif precision == "int8":
+        if GPT2Decoder.supports(model):
+            return GPT2Decoder(model)
         from trainer.quantize import quantize_int8
 
         model = quantize_int8(model.float())
