@@ -43,7 +43,7 @@ DROP_TAGS = frozenset({
 DROP_CLASSES = {
     "div": {"toc", "contents", "system-message", "system-messages"},
     "nav": {"toc", "contents"},
-    "a": {"footnote-backref", "fn-backref", "footnote-ref", "footnote-reference"},
+    "a": {"footnote-backref", "fn-backref", "footnote-ref", "footnote-reference", "headerlink"},
     "sup": {"footnote-ref"},
     "td": {"label"},
 }

@@ -148,3 +148,10 @@ def test_a_malformed_pipe_table_that_did_not_render_becomes_rows():
 
 def test_pipes_in_prose_are_left_alone():
     assert md_text("Use a | b for union.\nAnd c | d too.") == "Use a | b for union. And c | d too."
+
+
+def test_toc_permalink_anchors_are_dropped():
+    source = "# Wind\n\nText."
+    html = markdown.markdown(source, extensions=["toc"], extension_configs={"toc": {"permalink": True}})
+    assert "headerlink" in html
+    assert html_to_text(html) == "Wind\n\nText."
