@@ -61,6 +61,7 @@ def corpus_settings(settings: dict) -> dict:
     """A copy of ``settings`` adjusted for reading posts into a corpus.
 
     - typogrify is off (it would add typographic entities to the text);
+    - formatted metadata fields (``Summary``) are not rendered as Markdown: they are not text;
     - docutils never halts on a markup problem (an unknown directive such as ``.. youtube::``
       from a site plugin must not lose the whole post) and writes no error messages into the
       HTML: the text around it is kept;
@@ -69,6 +70,7 @@ def corpus_settings(settings: dict) -> dict:
     """
     settings = copy.deepcopy(settings)
     settings["TYPOGRIFY"] = False
+    settings["FORMATTED_FIELDS"] = []  # Summary etc. are metadata: never rendered, never in the text
     markdown = settings.get("MARKDOWN") or {}
     for key in ("extension_configs", "extensions"):
         value = markdown.get(key)
