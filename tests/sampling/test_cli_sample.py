@@ -1,0 +1,56 @@
+"""`trainer sample`: printing posts, writing them with --out, and --gate verdicts."""
+from __future__ import annotations
+
+from click.testing import CliRunner
+
+from trainer.cli_sample import sample_command
+
+
+def run(*args):
+    return CliRunner().invoke(sample_command, [str(a) for a in args])
+
+
+def test_prints_posts_for_a_run_name(tiny_model_dir):
+    result = run("--models-dir", tiny_model_dir.parent, "--run", tiny_model_dir.name, "-n", 2,
+                 "--seed", 7, "--length", 12, "--precision", "fp32", "--threads", 1)
+    assert result.exit_code == 0, result.output
+    assert result.output.count("=== round 1 candidate") == 2
+    assert result.output.count("\n# ") + result.output.startswith("# ") >= 2
+    again = run("--model", tiny_model_dir, "-n", 2, "--seed", 7, "--length", 12,
+                "--precision", "fp32", "--threads", 1)
+    assert again.output == result.output
+
+
+def test_out_writes_markdown_files_with_metadata(tiny_model_dir, tmp_path):
+    out = tmp_path / "samples"
+    result = run("--model", tiny_model_dir, "-n", 2, "--seed", 3, "--length", 12, "--out", out,
+                 "--threads", 1)
+    assert result.exit_code == 0, result.output
+    files = sorted(out.glob("*.md"))
+    assert len(files) == 2 and all(f.name.startswith("seed3-") for f in files)
+    text = files[0].read_text()
+    assert text.startswith("Title: ") and "\nGenerated: true\n" in text and "\nSeed: 3\n" in text
+    assert "<" not in text
+
+
+def test_gate_shows_each_verdict_and_the_outcome(overfit_run):
+    result = run("--model", overfit_run, "-n", 2, "--length", 120, "--gate", "--min-words", 5,
+                 "--threads", 1, "--precision", "fp32")
+    assert "  - memorised: REJECT (longest shared run" in result.output
+    assert "  - length: pass" in result.output
+    if "no post" in result.output:
+        assert result.exit_code == 1
+    else:
+        assert "WINNER" in result.output and result.exit_code == 0
+
+
+def test_missing_model_is_one_line_without_traceback(tmp_path):
+    result = run("--model", tmp_path / "nothing-here")
+    assert result.exit_code == 1
+    assert result.output.startswith("Error: model folder not found:")
+    assert "Traceback" not in result.output and result.output.count("\n") == 1
+
+
+def test_run_and_model_together_are_refused(tiny_model_dir):
+    result = run("--run", "blog", "--model", tiny_model_dir)
+    assert result.exit_code == 1 and "either --run NAME or --model PATH" in result.output
