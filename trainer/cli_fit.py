@@ -21,7 +21,7 @@ Examples:
   trainer fit --model smollm2/model.gguf        # a .gguf file (pip install gguf accelerate)
   trainer fit --from-scratch --size tiny --steps 600 --run demo   # no download, a few CPU minutes
   trainer fit --batch-size 4 --grad-accum 2 --grad-checkpointing  # less GPU memory
-  torchrun --nproc_per_node=4 -m trainer.cli fit --steps 1000     # 4 GPUs (DDP)
+  torchrun --nproc_per_node=4 -m trainer.cli fit -r blog --steps 1000   # 4 GPUs (DDP)
 
 \b
 The run folder models/NAME/ gets: the final model and tokenizer (from_pretrained loads it),
@@ -73,8 +73,9 @@ def _setup_logging(verbose: bool) -> None:
 @click.option("--corpus", default="data/corpus.txt", show_default=True, help="Corpus file from `make corpus`.")
 @click.option("--model", default="gpt2", show_default=True,
               help="Base model: a Hugging Face id, a local model folder, or a .gguf file.")
-@click.option("--run", "run", default="blog", show_default=True,
-              help="Run name: writes models/NAME/ (a value with a slash is used as the folder).")
+@click.option("--run", "-r", "run", default="blog", show_default=True,
+              help="Run name: writes models/NAME/ (a value with a slash is used as the folder). "
+                   "Under torchrun write -r NAME: torchrun reads --run as its own --run-path.")
 @click.option("--steps", default=1000, show_default=True, type=click.IntRange(min=1),
               help="Optimizer steps to run now; on a resumed run, N more.")
 @click.option("--from-scratch", is_flag=True, help="Train a fresh GPT-2 and a tokenizer built on the corpus (no download).")

@@ -96,9 +96,15 @@ def _load_gguf(path: Path):
             "pip install gguf accelerate (or pip install -e '.[gguf]')"
         ) from None
     try:
-        return _from_pretrained(str(path.parent), gguf_file=path.name)
+        model, tokenizer = _from_pretrained(str(path.parent), gguf_file=path.name)
     except (OSError, ValueError, KeyError, RuntimeError, ImportError) as exc:
         raise ModelError(f"cannot load {path}: {_first_line(exc)}") from None
+    # The weights are de-quantized to fp32 on load: from here on it is an ordinary model, which
+    # save_pretrained writes as plain safetensors (it refuses while the GGUF quantizer is attached).
+    model.hf_quantizer = None
+    if hasattr(model.config, "quantization_config"):
+        del model.config.quantization_config
+    return model, tokenizer
 
 
 def _load_hub(ref: str):
