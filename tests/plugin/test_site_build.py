@@ -205,3 +205,16 @@ def test_disabled_plugin_writes_nothing(site, stub_sampler, fixed_day):
     assert _generated(site) == [] and stub_sampler.calls == []
     build(site_settings(site, PLUGINS=[]))
     assert _generated(site) == []
+
+
+def test_backfill_days_setting_heals_missed_days_in_one_build(site, stub_sampler, fixed_day):
+    build(site_settings(site, DAILY_POST_BACKFILL_DAYS=2))
+    assert [p.name[:10] for p in _generated(site)] == ["2026-03-12", "2026-03-13", "2026-03-14"]
+    assert len(set(stub_sampler.calls)) == 3
+
+
+def test_generated_folder_outside_article_paths_is_reported(site, stub_sampler, fixed_day, caplog):
+    caplog.set_level(logging.WARNING)
+    build(site_settings(site, ARTICLE_PATHS=["posts"]))
+    [warning] = [r.getMessage() for r in caplog.records if r.name.startswith("plugin")]
+    assert "is not under ARTICLE_PATHS" in warning
