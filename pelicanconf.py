@@ -20,6 +20,11 @@ DISPLAY_PAGES_ON_MENU = True
 DISPLAY_CATEGORIES_ON_MENU = False
 # Extra links in the footer: (name, url) pairs.
 LINKS = ()
+# A sentence or two above the posts on the home page (HTML allowed); "" for none.
+SITE_INTRO = (
+    "A notebook about a home-built weather station on the roof of a seventh-floor flat by the sea: "
+    "the hardware, the data, what the sky did, and the gulls."
+)
 
 # Feeds are on in development too, so `make html` shows the whole site as it will be published.
 FEED_ALL_ATOM = "feeds/all.atom.xml"

@@ -30,7 +30,7 @@ def site(demo_content, tmp_path_factory) -> Path:
     """The demo blog built as after a training run (DAILY_POST_MACHINE set), default disclosure."""
     return build_site(demo_content, tmp_path_factory.mktemp("site") / "output",
                       DAILY_POST_MACHINE=MACHINE, DAILY_POST_DISCLOSURE=None,
-                      DAILY_POST_ROBOTS_NOINDEX=None)
+                      DAILY_POST_ROBOTS_NOINDEX=None, SITE_INTRO="Notes from the test roof.")
 
 
 @pytest.fixture(scope="session")

@@ -53,7 +53,7 @@ def test_human_posts_have_no_badge_disclosure_or_noindex(site):
                                      "tag/wind.html", "2025/index.html", "2025/06/index.html"])
 def test_lists_mark_the_generated_post_and_only_it(site, listing):
     page = soup(site, listing)
-    badges = page.select("main .badge")
+    badges = page.select("main article .badge, main li .badge")
     assert len(badges) == 1, listing
     entry = badges[0].find_parent(["article", "li"])
     assert GENERATED_TITLE in text(entry)
@@ -90,6 +90,14 @@ def test_every_page_type_is_rendered_by_the_theme(site, relpath):
     assert page.select_one('link[rel="stylesheet"][href="/theme/css/main.css"]'), relpath
     assert page.select_one("main h1"), relpath
     assert page.select_one('meta[name="viewport"]'), relpath
+
+
+def test_home_page_intro_points_to_the_machine_page(site):
+    intro = soup(site, "index.html").select_one("main .intro")
+    assert "Notes from the test roof." in text(intro)
+    assert intro.select_one('a[href="/pages/machine.html"]')
+    assert soup(site, "index2.html").select(".intro") == []
+    assert soup(site, "tag/wind.html").select(".intro") == []
 
 
 def test_archives_list_every_post(site):
