@@ -16,7 +16,7 @@ import sys
 import click
 
 from . import dates
-from .daily import Outcome, _reason, publish
+from .daily import Outcome, one_line, publish
 from .settings import SettingsError, _read, get
 
 
@@ -59,7 +59,7 @@ def main(conf: str, days: int | None, ahead: int, today: str | None) -> None:
     except SettingsError as err:
         raise click.ClickException(str(err)) from None
     except Exception as err:  # a missing or corrupt model, a sampling error: one line
-        raise click.ClickException(_reason(err)) from None
+        raise click.ClickException(one_line(err)) from None
     for path in outcome.written:
         click.echo(f"wrote {path}")
     click.echo(f"{len(outcome.written)} post(s) written, {len(outcome.failures)} failed")

@@ -34,7 +34,7 @@ def missing(settings: dict, days: list[dt.date]) -> list[dt.date]:
     return [day for day in days if day not in existing]
 
 
-def _reason(err: BaseException) -> str:
+def one_line(err: BaseException) -> str:
     """One line for an exception: the trainer's own message for expected errors."""
     message = str(err).strip().splitlines()[0] if str(err).strip() else ""
     known = type(err).__module__.startswith(("trainer", "plugin")) or isinstance(err, OSError)

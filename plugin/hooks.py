@@ -65,12 +65,10 @@ def on_article_generator_init(generator) -> None:
 
         outcome = publish(settings, days)
     except Exception as err:
-        from .daily import DailyPostError, _reason
+        from .daily import one_line
 
-        if isinstance(err, DailyPostError):
-            raise
         what = f"for {day}" if day else "today"
-        _fail(settings, f"daily post: no post {what}: {_reason(err)}", err)
+        _fail(settings, f"daily post: no post {what}: {one_line(err)}", err)
         return
     if outcome.failures:
         _fail(settings, "daily post: no post for " + " | ".join(outcome.failures))
