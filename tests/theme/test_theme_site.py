@@ -35,6 +35,7 @@ def test_generated_post_carries_badge_disclosure_and_noindex(site):
     assert text(article.select_one(".disclosure-text")) == DEFAULT_DISCLOSURE
     small_print = text(article.select_one(".small-print"))
     assert "Model: demo (weights 0123456789ab)" in small_print and "seed 42" in small_print
+    assert article.select_one(".meta time a")["href"] == "/2025/06/"  # the month's archive
     robots = page.select('head meta[name="robots"]')
     assert [m["content"] for m in robots] == ["noindex"]
 
@@ -98,6 +99,17 @@ def test_home_page_intro_points_to_the_machine_page(site):
     assert intro.select_one('a[href="/pages/machine.html"]')
     assert soup(site, "index2.html").select(".intro") == []
     assert soup(site, "tag/wind.html").select(".intro") == []
+
+
+def test_menu_links_go_to_their_pages(site):
+    menu = {text(a): a["href"] for a in soup(site, "index.html").select("nav.site-nav a")}
+    assert menu == {"Home": "/", "Archives": "/archives.html", "Categories": "/categories.html",
+                    "Tags": "/tags.html", "About the machine": "/pages/machine.html",
+                    "Feed": "/feeds/all.atom.xml"}
+    for name, href in menu.items():
+        if href.endswith(".html"):  # each page marks its own menu entry as the current one
+            current = soup(site, href.lstrip("/")).select('nav.site-nav a[aria-current="page"]')
+            assert [text(a) for a in current] == [name]
 
 
 def test_archives_list_every_post(site):
