@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 import sys
 
 import click
@@ -126,8 +127,8 @@ def fit_command(**options) -> None:
     except KeyboardInterrupt:
         click.echo("aborted (no checkpoint written since the last one)", err=True)
         sys.exit(130)
-    if result.summary == {} and not result.stopped:
-        return  # not rank 0 under torchrun
+    if int(os.environ.get("RANK", "0")) != 0:
+        return  # under torchrun, rank 0 reports
     if result.stopped:
         click.echo(
             f"stopped at step {result.step}: checkpoint saved in {result.run_dir}/checkpoints/step-{result.step}/; "

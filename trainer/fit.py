@@ -242,6 +242,18 @@ def _move_aside(run_dir: Path) -> Path | None:
     return aside
 
 
+@contextlib.contextmanager
+def _inference_config(model):
+    """Models saved for use (final, best/) keep the KV cache on, even when gradient checkpointing
+    switched it off for training."""
+    saved = getattr(model.config, "use_cache", None)
+    model.config.use_cache = True
+    try:
+        yield
+    finally:
+        model.config.use_cache = saved
+
+
 # --------------------------------------------------------------------------- samples
 @contextlib.contextmanager
 def _eager(model):
@@ -523,8 +535,9 @@ def fit(cfg: FitConfig, *, stop: StopSignal | None = None,
                     postfix["val"] = f"{val_loss:.3f}"
                     if summary["best_val_loss"] is None or val_loss < summary["best_val_loss"]:
                         summary.update(best_val_loss=val_loss, best_step=step)
-                        ckpt.save_model_dir(run_dir / "best", raw_model, tokenizer,
-                                            extra={"step": step, "val_loss": val_loss})
+                        with _inference_config(raw_model):
+                            ckpt.save_model_dir(run_dir / "best", raw_model, tokenizer,
+                                                extra={"step": step, "val_loss": val_loss})
                     for warning in detector.update(step, summary["train_loss"], val_loss):
                         log.warning(warning)
                         warnings.append(warning)
@@ -570,7 +583,8 @@ def fit(cfg: FitConfig, *, stop: StopSignal | None = None,
     if dist_info.main:
         plot_losses(metrics.read(), run_dir / "loss.png", title=f"{run_dir.name}: {settings['base_model']}")
         if not stopped:
-            ckpt.publish_model(run_dir, raw_model, tokenizer)
+            with _inference_config(raw_model):
+                ckpt.publish_model(run_dir, raw_model, tokenizer)
             val_loss = summary["val_loss"]
             result.summary = {
                 "base_model": settings["base_model"], "from_scratch": cfg.from_scratch,

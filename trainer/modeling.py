@@ -73,6 +73,11 @@ def _from_pretrained(source, **kwargs):
 
 def _load_folder(path: Path):
     if not (path / "config.json").exists():
+        if (path / "checkpoints").is_dir():
+            raise ModelError(
+                f"{path} has checkpoints but no final model yet (training was stopped): finish it "
+                f"with `trainer fit` (same command), or use a checkpoint: {path}/checkpoints/step-N"
+            )
         raise ModelError(
             f"{path} is not a model folder (no config.json): pass a folder written by "
             "save_pretrained (e.g. models/blog), a .gguf file or a Hugging Face id"
@@ -108,7 +113,8 @@ def _load_gguf(path: Path):
 
 
 def _load_hub(ref: str):
-    looks_like_path = ref.startswith((".", "/", "~")) or ref.count("/") > 1 or "\\" in ref
+    looks_like_path = (ref.startswith((".", "/", "~")) or ref.count("/") > 1 or "\\" in ref
+                       or (ref.count("/") == 1 and Path(ref.split("/")[0]).is_dir()))  # models/blog
     if looks_like_path:
         raise ModelError(f"no model folder or file at {ref}: {OFFLINE_HINT}")
     try:  # already in the local Hugging Face cache: no network needed

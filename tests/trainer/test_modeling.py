@@ -70,3 +70,13 @@ def test_eos_added_when_the_tokenizer_has_none(tiny_model_and_tokenizer, tiny_te
     assert tokenizer.eos_token == "<|endoftext|>"
     assert model.get_input_embeddings().weight.shape[0] == len(tokenizer)
     assert model.config.eos_token_id == tokenizer.eos_token_id
+
+
+def test_missing_run_folder_is_not_looked_up_on_the_hub(offline, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "models").mkdir()
+    with pytest.raises(ModelError, match="no model folder or file at models/blog"):
+        load_model("models/blog")
+    (tmp_path / "models" / "blog" / "checkpoints").mkdir(parents=True)
+    with pytest.raises(ModelError, match="no final model yet .*checkpoints/step-N"):
+        load_model("models/blog")
