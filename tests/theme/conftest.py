@@ -21,7 +21,7 @@ def demo_content(tmp_path_factory) -> Path:
     (root / "pages").mkdir()
     (root / "pages" / "machine.md").write_text(MACHINE_PAGE, encoding="utf-8")
     (root / "machine").mkdir()
-    (root / "machine" / "loss.png").write_bytes(tiny_png())
+    (root / "machine" / "loss.png").write_bytes(tiny_png(320, 160))
     return root
 
 
