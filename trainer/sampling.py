@@ -353,7 +353,7 @@ class HFDecoder:
         self.device = device
         self.cache = None
 
-    def prefill(self, prompt: list[int], n: int):
+    def prefill(self, prompt: list[int], n: int, capacity: int | None = None):
         import torch
 
         ids = torch.tensor([prompt], device=self.device)
@@ -424,21 +424,20 @@ class GPT2Decoder:
                     "gelu_new", "gelu_pytorch_tanh", "gelu_fast")
                 and getattr(config, "add_cross_attention", False) is False)
 
-    def _forward(self, ids, start: int):
-        """Logits of the last position for ``ids`` [rows, T] at positions start..start+T-1."""
-        import torch
+    def _forward(self, ids, start: int, cache):
+        """Logits of the last position for ``ids`` [rows, T] at positions start..start+T-1,
+        reading and extending ``cache`` (per layer: keys, values [rows, heads, capacity, dim])."""
         import torch.nn.functional as F
 
         rows, steps = ids.shape
         end = start + steps
         x = F.embedding(ids, self.wte) + self.wpe[start:end]
         width = x.shape[-1]
-        for index, layer in enumerate(self.layers):
+        for layer, (keys, values) in zip(self.layers, cache):
             qkv_proj, attn_proj, fc, mlp_proj = layer["linears"]
             h = F.layer_norm(x, (width,), *layer["ln_1"], self.eps)
             q, k, v = qkv_proj(h).view(rows, steps, 3, self.n_head, self.head_dim).permute(
                 2, 0, 3, 1, 4)
-            keys, values = self.cache[index]
             keys[:, :, start:end] = k
             values[:, :, start:end] = v
             attn = F.scaled_dot_product_attention(q, keys[:, :, :end], values[:, :, :end],
@@ -449,25 +448,39 @@ class GPT2Decoder:
         x = F.layer_norm(x[:, -1], (width,), *self.ln_f, self.eps)
         return self.lm_head(x)
 
-    def prefill(self, prompt: list[int], n: int):
+    def prefill(self, prompt: list[int], n: int, capacity: int | None = None):
+        """Run the prompt once and share its keys/values with all ``n`` rows."""
         import torch
 
-        self.cache = [
-            tuple(torch.empty(1, self.n_head, self.max_positions, self.head_dim)
-                  for _ in range(2)) for _ in self.layers]
-        logits = self._forward(torch.tensor([prompt]), 0)
+        capacity = min(capacity or self.max_positions, self.max_positions)
+        shape = (n, self.n_head, capacity, self.head_dim)
+        self.cache = [(torch.empty(shape), torch.empty(shape)) for _ in self.layers]
+        first_row = [(k[:1], v[:1]) for k, v in self.cache]
+        logits = self._forward(torch.tensor([prompt]), 0, first_row)
         self.length = len(prompt)
-        if n > 1:
-            self.cache = [tuple(t.repeat(n, 1, 1, 1) for t in pair) for pair in self.cache]
+        for keys, values in self.cache:
+            keys[1:, :, :self.length] = keys[:1, :, :self.length]
+            values[1:, :, :self.length] = values[:1, :, :self.length]
         return logits.expand(n, -1)
 
     def step(self, tokens):
-        logits = self._forward(tokens[:, None], self.length)
+        logits = self._forward(tokens[:, None], self.length, self.cache)
         self.length += 1
         return logits
 
     def keep(self, rows):
-        self.cache = [tuple(t.index_select(0, rows) for t in pair) for pair in self.cache]
+        """Keep only ``rows`` of the batch (copies just the filled part of the cache)."""
+        import torch
+
+        kept = []
+        for pair in self.cache:
+            new = []
+            for buffer in pair:
+                fresh = torch.empty((len(rows),) + tuple(buffer.shape[1:]))
+                fresh[:, :, :self.length] = buffer[:, :, :self.length].index_select(0, rows)
+                new.append(fresh)
+            kept.append(tuple(new))
+        self.cache = kept
 
 
 def make_decoder(model, precision: str, device: str):
@@ -541,7 +554,7 @@ def sample_batch(decoder, prompt: list[int], seeds: list[int], settings: Samplin
         return [([], 0.0, "context") for _ in range(n)]
 
     with torch.inference_mode():
-        logits = decoder.prefill(prompt, n)
+        logits = decoder.prefill(prompt, n, len(prompt) + budget)
         vocab = logits.shape[-1]
         seen = None
         if settings.repetition_penalty != 1.0:
@@ -551,7 +564,7 @@ def sample_batch(decoder, prompt: list[int], seeds: list[int], settings: Samplin
                 seen[:, prefix_ids] = True
         active = list(range(n))  # row r of the batch is candidate active[r]
         for step in range(budget):
-            logprobs = torch.log_softmax(logits, dim=-1)
+            normaliser = torch.logsumexp(logits, dim=-1)
             if settings.temperature == 0:
                 chosen = torch.argmax(_penalise(logits, seen, settings.repetition_penalty), dim=-1)
             else:
@@ -560,7 +573,7 @@ def sample_batch(decoder, prompt: list[int], seeds: list[int], settings: Samplin
                 picks = [torch.multinomial(probs[r], 1, generator=generators[c]).item()
                          for r, c in enumerate(active)]
                 chosen = ids.gather(1, torch.tensor(picks, device=ids.device)[:, None])[:, 0]
-            chosen_lp = logprobs.gather(1, chosen[:, None])[:, 0].tolist()
+            chosen_lp = (logits.gather(1, chosen[:, None])[:, 0] - normaliser).tolist()
             chosen_list = chosen.tolist()
             keep = []
             for r, c in enumerate(active):

@@ -134,7 +134,7 @@ class _ScriptedDecoder:
         self.batch_sizes.append(len(self.rows))
         return logits
 
-    def prefill(self, prompt, n):
+    def prefill(self, prompt, n, capacity=None):
         return self._logits()
 
     def step(self, tokens):
