@@ -5,7 +5,7 @@
 Copies the demo site (content/, theme/, pelicanconf.py) to a temporary folder, writes today's
 generated post there (no model needed: this measures the "nothing to do" path), then times
 `python -m pelican` with the plugin and with `-e PLUGINS=[]`, alternating, in the same run.
-Prints one JSON object: both medians, their ratio, and the target (<= 1.10).
+Prints one JSON object: both medians (wall and CPU time), their ratios, and the target (<= 1.10).
 """
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ import argparse
 import datetime as dt
 import json
 import os
+import resource
 import shutil
 import statistics
 import subprocess
@@ -41,11 +42,15 @@ def prepare_site(folder: Path, day: dt.date) -> None:
                      store.render_post(post, day, "bench-post", settings))
 
 
-def time_build(folder: Path, output: str, extra: list[str], env: dict) -> float:
+def time_build(folder: Path, output: str, extra: list[str], env: dict) -> tuple[float, float]:
+    """Wall seconds and CPU seconds (user + system) of one `python -m pelican` build."""
     cmd = [sys.executable, "-m", "pelican", "content", "-o", output, "-s", "pelicanconf.py", "-q", *extra]
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.perf_counter()
     subprocess.run(cmd, cwd=folder, env=env, check=True, stdout=subprocess.DEVNULL)
-    return time.perf_counter() - start
+    wall = time.perf_counter() - start
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return wall, (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
 
 
 def main() -> int:
@@ -68,13 +73,21 @@ def main() -> int:
                 extra = model if kind == "plugin" else ["-e", "PLUGINS=[]"]
                 runs[kind].append(time_build(folder, f"out-{kind}", extra, env))
         generated = sorted(p.name for p in (folder / "content" / "generated").glob("*.md"))
-    plugin, disabled = statistics.median(runs["plugin"]), statistics.median(runs["disabled"])
+    def median(kind: str, which: int) -> float:
+        return statistics.median(run[which] for run in runs[kind])
+
+    plugin, disabled = median("plugin", 0), median("disabled", 0)
+    plugin_cpu, disabled_cpu = median("plugin", 1), median("disabled", 1)
     print(json.dumps({
         "benchmark": "pelican build of the demo site, today's post present: plugin vs PLUGINS=[]",
         "reps": args.reps,
         "plugin_median_s": round(plugin, 3),
         "baseline_median_s": round(disabled, 3),
         "ratio": round(plugin / disabled, 3),
+        # CPU time is steadier than wall time on a shared machine
+        "plugin_cpu_median_s": round(plugin_cpu, 3),
+        "baseline_cpu_median_s": round(disabled_cpu, 3),
+        "cpu_ratio": round(plugin_cpu / disabled_cpu, 3),
         "target_ratio": 1.10,
         "posts_written_during_bench": len(generated) - 1,
         "cpu_count": os.cpu_count(),
