@@ -29,11 +29,6 @@ class Outcome:
     failures: list[str] = field(default_factory=list)  # one line per day that got no post
 
 
-def missing(settings: dict, days: list[dt.date]) -> list[dt.date]:
-    existing = store.posts_by_day(generated_folder(settings))
-    return [day for day in days if day not in existing]
-
-
 def one_line(err: BaseException) -> str:
     """One line for an exception: the trainer's own message for expected errors."""
     message = str(err).strip().splitlines()[0] if str(err).strip() else ""
@@ -41,12 +36,24 @@ def one_line(err: BaseException) -> str:
     return message if known and message else f"{type(err).__name__}: {message or 'no message'}"
 
 
-def _rejections(report) -> str:
-    lines = [str(line).strip() for line in (report or []) if str(line).strip()]
+def rejections(result) -> str:
+    """Why the gate published nothing, in one line: each rule, how many candidates it rejected,
+    one measured value and the limit (from the sampler's assessments, else its report)."""
+    assessed = getattr(result, "candidates", None) or []
+    counts: dict[str, list] = {}
+    for _post, assessment in assessed:
+        for verdict in getattr(assessment, "verdicts", []):
+            if not verdict.passed:
+                counts.setdefault(verdict.rule, [0, verdict])[0] += 1
+    if counts:
+        return "; ".join(f"{rule} rejected {count} of {len(assessed)} (e.g. {v.value}, limit {v.limit})"
+                         for rule, (count, v) in counts.items())
+    lines = [str(line).strip() for line in (getattr(result, "report", None) or []) if str(line).strip()]
+    lines = [line for line in lines if "REJECT" in line] or lines
     if not lines:
         return "no report"
-    shown = "; ".join(lines[-3:])
-    return shown if len(lines) <= 3 else f"{shown} (and {len(lines) - 3} more decisions)"
+    shown = "; ".join(lines[:3])
+    return shown if len(lines) <= 3 else f"{shown} (and {len(lines) - 3} more)"
 
 
 def publish(settings: dict, days: list[dt.date], sampler=None) -> Outcome:
@@ -73,7 +80,7 @@ def publish(settings: dict, days: list[dt.date], sampler=None) -> Outcome:
             post = getattr(result, "post", None)
             if post is None:
                 outcome.failures.append(
-                    f"{day}: the quality gate rejected every candidate ({_rejections(getattr(result, 'report', None))})")
+                    f"{day}: the quality gate rejected every candidate ({rejections(result)})")
                 continue
             slug = store.unique_slug(post.title, day, settings, taken)
             path = store.write_post(folder, day, slug, store.render_post(post, day, slug, settings))

@@ -30,3 +30,20 @@ def test_tiny_model_publishes_a_post_and_same_date_gives_same_post(tmp_path, tin
         assert slug in (root / "output" / "index.html").read_text(encoding="utf-8")
     assert posts[0].name == posts[1].name
     assert posts[0].read_bytes() == posts[1].read_bytes()
+
+
+def test_real_gate_rejection_is_summarised_by_rule(tmp_path, tiny_model_dir):
+    import datetime as dt
+
+    from plugin import generate
+    from plugin.daily import publish
+
+    write_site(tmp_path)
+    settings = site_settings(tmp_path, DAILY_POST_MODEL=str(tiny_model_dir),
+                             **{**LENIENT, "DAILY_POST_GATE": {"min_words": 10_000}})
+    sampler = generate.load_sampler(tiny_model_dir, "fp32")
+    outcome = publish(settings, [dt.date(2026, 3, 14)], sampler=sampler)
+    assert outcome.written == []
+    [failure] = outcome.failures
+    assert failure.startswith("2026-03-14: the quality gate rejected every candidate (")
+    assert "rejected 2 of 2" in failure and "10000" in failure
