@@ -559,6 +559,8 @@ def fit(cfg: FitConfig, *, stop: StopSignal | None = None,
                     save_now = save_now or stopping
                 if save_now and dist_info.main:
                     save(step)
+                if not pending:  # tokens/s counts training time only, not evals, samples, saves
+                    window_start = time.time()
                 if stopping:
                     stopped = step < target
                     break

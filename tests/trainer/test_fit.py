@@ -164,3 +164,29 @@ def test_from_scratch_trains_and_loads(fit_config, tmp_path):
     tokenizer = AutoTokenizer.from_pretrained(result.run_dir)
     model = AutoModelForCausalLM.from_pretrained(result.run_dir)
     assert model.get_input_embeddings().weight.shape[0] == len(tokenizer)
+
+
+def test_evals_and_samples_bypass_torch_compile():
+    """A compiled model would recompile for every generation length: they run it eagerly."""
+    from trainer.fit import _eager
+
+    model = torch.nn.Linear(2, 2)
+
+    def compiled(*args, **kwargs):
+        raise AssertionError("the compiled graph was used")
+
+    model._compiled_call_impl = compiled
+    with _eager(model):
+        model(torch.zeros(1, 2))
+    assert model._compiled_call_impl is compiled
+
+
+def test_learning_rate_schedule():
+    from trainer.fit import learning_rate
+
+    kwargs = dict(lr=1.0, warmup=10, horizon=110)
+    assert learning_rate(0, schedule="cosine", **kwargs) == pytest.approx(0.1)
+    assert learning_rate(9, schedule="cosine", **kwargs) == pytest.approx(1.0)
+    assert learning_rate(60, schedule="cosine", **kwargs) == pytest.approx(0.55)
+    assert learning_rate(110, schedule="cosine", **kwargs) == pytest.approx(0.1)
+    assert learning_rate(500, schedule="constant", **kwargs) == 1.0
