@@ -568,11 +568,14 @@ def fit(cfg: FitConfig, *, stop: StopSignal | None = None,
         if not _is_oom(exc):
             raise
         bar.close()
+        smaller = (f"--batch-size {cfg.batch_size // 2} --grad-accum {cfg.grad_accum * 2} (same tokens "
+                   "per step), " if cfg.batch_size > 1 else "")
+        checkpoint_hint = "" if cfg.grad_checkpointing else "--grad-checkpointing, "
         raise OutOfMemory(
             f"out of memory on {device} at step {step + 1} with a batch of {cfg.batch_size} x "
             f"{sampler.block} tokens (grad-accum {cfg.grad_accum}); the last checkpoint is kept. "
-            f"Try --batch-size {max(1, cfg.batch_size // 2)} --grad-accum {cfg.grad_accum * 2} "
-            "(same tokens per step), --grad-checkpointing, or a smaller --block-size"
+            f"Try {smaller}{checkpoint_hint}or a smaller --block-size (now {block_size}), then run "
+            "the same command to resume"
         ) from None
     finally:
         bar.close()
