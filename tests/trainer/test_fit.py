@@ -113,6 +113,7 @@ def test_run_made_with_other_settings_is_refused_then_fresh_starts_over(fit_conf
     assert stopped.stopped and stopped.resumed_from is None
     assert (first.run_dir / "model.safetensors").read_bytes() == model_before
     assert [s for s, _ in list_checkpoints(first.run_dir)] == [1]
+    assert not list(first.run_dir.glob(".previous-*"))  # old checkpoints went once a new one existed
 
 
 def test_trained_model_without_checkpoints_is_not_overwritten(fit_config):
