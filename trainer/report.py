@@ -485,9 +485,14 @@ def build_report(run_dir: str | os.PathLike, *, samples: int = 8, batch: int = 6
         base_ref, base_note = default_base(summary)
     else:
         base_ref, base_note = base_model, ""
+    import torch
+
+    device = torch.device("cuda") if torch.cuda.is_available() else None
     model, tokenizer = load_model(str(run_dir))
+    if device is not None:
+        model.to(device)
     comparison = compare_perplexity(model, tokenizer, held_out, summary.get("block_size"),
-                                    base_ref=base_ref, base_note=base_note)
+                                    base_ref=base_ref, base_note=base_note, device=device)
     del model
 
     gate = gate or GateSettings(corpus=corpus)

@@ -3,11 +3,14 @@
 The HTML page has no external resources: the style is inline and the loss plot is a base64 PNG
 ``data:`` URI. Every piece of text that comes from a sample, the corpus or the run (titles,
 bodies, paths) goes through Jinja2's autoescaping, so a sample holding ``<script>`` shows as text.
-The Markdown twin (for terminals) puts samples and copied spans in fenced code blocks.
+The Markdown twin (for terminals) puts samples and copied spans in fenced code blocks;
+``report.json`` holds the same figures for scripts (``bench/quality_e2e.py``).
 """
 from __future__ import annotations
 
 import base64
+import dataclasses
+import json
 import math
 import os
 import re
@@ -276,12 +279,34 @@ def render_markdown(report) -> str:
     return _environment(autoescape=False).from_string(MARKDOWN).render(**_context(report))
 
 
+def report_figures(report) -> dict:
+    """The report's figures as plain JSON data (``report.json``), samples included."""
+    data = dataclasses.asdict(report)
+    data.pop("loss_png")
+    return _finite(data)
+
+
+def _finite(value):
+    """NaN and infinities become None, so ``report.json`` is strict JSON."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, dict):
+        return {key: _finite(item) for key, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_finite(item) for item in value]
+    return value
+
+
 def write_report(report, out: str | os.PathLike | None = None) -> tuple[Path, Path]:
-    """Write ``report.html`` (default: in the run folder) and its Markdown twin ``.md`` beside it."""
+    """Write ``report.html`` (default: in the run folder), its Markdown twin ``.md`` and the
+    figures as ``.json`` beside it. Returns the HTML and Markdown paths."""
     html_path = Path(out) if out else Path(report.run_dir) / "report.html"
     if html_path.is_dir():
         html_path = html_path / "report.html"
     md_path = html_path.with_suffix(".md")
     atomic_write_text(html_path, render_html(report))
     atomic_write_text(md_path, render_markdown(report))
+    atomic_write_text(html_path.with_suffix(".json"),
+                      json.dumps(report_figures(report), indent=2, ensure_ascii=False,
+                                 default=str) + "\n")
     return html_path, md_path

@@ -68,6 +68,7 @@ def test_write_report_defaults_to_the_run_folder(built_report, tmp_path):
     html_path, md_path = write_report(report)
     assert html_path == tmp_path / "report.html" and md_path == tmp_path / "report.md"
     assert html_path.read_text(encoding="utf-8") == render_html(report)
+    assert (tmp_path / "report.json").is_file()
     html_path, md_path = write_report(report, tmp_path / "elsewhere" / "r.html")
     assert md_path == tmp_path / "elsewhere" / "r.md" and md_path.is_file()
 
@@ -118,3 +119,13 @@ def test_make_report_runs_trainer_report_for_the_configured_model():
     assert result.returncode == 0, result.stderr
     assert "trainer.cli report" in result.stdout
     assert "plugin.settings model-path" in result.stdout
+
+
+def test_report_json_holds_the_figures(built_report, tmp_path):
+    report = dataclasses.replace(built_report, run_dir=str(tmp_path))
+    write_report(report)
+    data = json.loads((tmp_path / "report.json").read_text(encoding="utf-8"))
+    assert data["perplexity"]["fine_tuned"] == built_report.perplexity.fine_tuned
+    assert data["memorisation"]["share"] == built_report.memorisation.share
+    assert [s["text"] for s in data["gallery"]] == [s.text for s in built_report.gallery]
+    assert "loss_png" not in data
