@@ -13,7 +13,7 @@ from pathlib import Path
 
 from . import store
 from .dates import seed_for
-from .settings import generated_folder, get, model_path
+from .settings import generated_folder, get, is_demo_model, model_path
 
 logger = logging.getLogger(__name__)
 
@@ -65,13 +65,14 @@ def publish(settings: dict, days: list[dt.date], sampler=None) -> Outcome:
     outcome = Outcome(existing=store.posts_by_day(folder))
     if not [day for day in days if day not in outcome.existing]:
         return outcome
+    if sampler is None:  # loaded before the lock: without a model nothing is created in content/
+        sampler = generate.load_sampler(model_path(settings), str(get(settings, "DAILY_POST_PRECISION")),
+                                        demo=is_demo_model(settings))
     with store.folder_lock(folder):
         outcome.existing = store.posts_by_day(folder)  # another build may have written them
         todo = [day for day in days if day not in outcome.existing]
         if not todo:
             return outcome
-        if sampler is None:
-            sampler = generate.load_sampler(model_path(settings), str(get(settings, "DAILY_POST_PRECISION")))
         taken = store.existing_slugs(settings)
         for day in todo:
             seed = seed_for(day, settings)

@@ -11,8 +11,17 @@ from pathlib import Path
 from .settings import SettingsError, get
 
 
-def load_sampler(model_path: Path, precision: str = "auto"):
-    """Load the model once (raises trainer.errors.ModelError for a missing or corrupt model)."""
+class ModelMissing(RuntimeError):
+    """The model folder does not exist (one-line message saying what to do)."""
+
+
+def load_sampler(model_path: Path, precision: str = "auto", demo: bool = False):
+    """Load the model once: ModelMissing when the folder does not exist (checked before importing
+    torch), trainer.errors.ModelError for a corrupt model."""
+    if not Path(model_path).is_dir():
+        hint = ", or `make demo-model` to build the demo model" if demo else ""
+        raise ModelMissing(f"model folder not found: {model_path} (set DAILY_POST_MODEL to a run "
+                           f"from `trainer fit`{hint})")
     from trainer.sampling import Sampler
 
     return Sampler.load(str(model_path), precision=precision)

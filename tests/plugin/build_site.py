@@ -40,7 +40,7 @@ def main() -> int:
             return original(*a, **kw)
 
         sampler.best_post = slow_best_post
-        generate.load_sampler = lambda path, precision="auto": sampler
+        generate.load_sampler = lambda path, precision="auto", demo=False: sampler
         generate._build = lambda cls, values, setting: values
         stub = types.SimpleNamespace(GateSettings=dict, SamplingSettings=dict)
         sys.modules["trainer.gate"] = sys.modules["trainer.sampling"] = stub

@@ -110,7 +110,7 @@ def stub_sampler(monkeypatch):
     import plugin.generate as generate
 
     sampler = StubSampler()
-    monkeypatch.setattr(generate, "load_sampler", lambda path, precision="auto": sampler)
+    monkeypatch.setattr(generate, "load_sampler", lambda path, precision="auto", demo=False: sampler)
 
     class _Settings:
         def __init__(self, **kw):

@@ -21,7 +21,7 @@ def _conf(site, model):
 
 def test_backfill_writes_missing_days_and_schedules_ahead_with_one_model_load(site, stub_sampler, monkeypatch):
     loads = []
-    monkeypatch.setattr(generate, "load_sampler", lambda path, precision="auto": loads.append(path) or stub_sampler)
+    monkeypatch.setattr(generate, "load_sampler", lambda path, precision="auto", demo=False: loads.append(path) or stub_sampler)
     # the 12th already has its post: backfill leaves it alone
     (site / "content" / "generated").mkdir()
     kept = site / "content" / "generated" / "2026-03-12-old.md"
@@ -62,7 +62,7 @@ def test_backfill_rejects_bad_date_and_settings_path(site):
 
 def test_failed_day_is_reported_and_exit_code_is_nonzero(site, monkeypatch):
     sampler = StubSampler(reject=True)
-    monkeypatch.setattr(generate, "load_sampler", lambda path, precision="auto": sampler)
+    monkeypatch.setattr(generate, "load_sampler", lambda path, precision="auto", demo=False: sampler)
     monkeypatch.setattr(generate, "sample", lambda s, seed, settings: s.best_post(seed))
     outcome = backfill_module.backfill(site_settings(site), days=1, today=dt.date(2026, 3, 14))
     assert outcome.written == [] and len(outcome.failures) == 2

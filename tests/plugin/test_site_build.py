@@ -79,11 +79,12 @@ def test_slug_never_collides_with_an_existing_post(site, stub_sampler, fixed_day
 def test_missing_model_builds_the_site_with_one_warning(site, fixed_day, caplog):
     caplog.set_level(logging.WARNING)
     build(site_settings(site))
-    assert _generated(site) == []
+    assert not (site / "content" / "generated").exists()  # nothing written into the content folder
     assert (site / "output" / "a-wet-morning.html").is_file()
     warnings = [r.getMessage() for r in caplog.records if r.name.startswith("plugin")]
     assert len(warnings) == 1
-    assert "no post for 2026-03-14" in warnings[0] and "no-model-here" in warnings[0]
+    assert "no post for 2026-03-14: model folder not found" in warnings[0] and "no-model-here" in warnings[0]
+    assert "DAILY_POST_MODEL" in warnings[0] and "DAILY_POST_STRICT" in warnings[0]
 
 
 def test_strict_mode_fails_the_build(site, fixed_day):
