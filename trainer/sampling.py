@@ -490,28 +490,48 @@ def make_decoder(model, precision: str, device: str):
 
     if device != "cpu":
         model.to(device)
-    if precision == "fp32":
-        model.float()
-    elif precision in ("bf16", "fp16"):
-        model.to(torch.bfloat16 if precision == "bf16" else torch.float16)
-    elif precision == "int8":
+    if precision in ("bf16", "fp16"):
+        _cast(model, torch.bfloat16 if precision == "bf16" else torch.float16)
+    else:
+        _cast(model, torch.float32)
+    if precision == "int8":
         if GPT2Decoder.supports(model):
             return GPT2Decoder(model)
         from trainer.quantize import quantize_int8
 
-        model = quantize_int8(model.float())
+        model = quantize_int8(model)
     return HFDecoder(model, device)
+
+
+def _cast(model, dtype) -> None:
+    """Floating-point weights of ``model`` to ``dtype``, also for models HF marks as quantized
+    (a GGUF file is dequantized when loaded, but ``.to(dtype)`` is refused for it)."""
+    import torch
+
+    tensors = list(model.parameters()) + list(model.buffers())
+    if all(t.dtype == dtype for t in tensors if torch.is_floating_point(t)):
+        return
+    try:
+        model.to(dtype)
+    except ValueError:
+        for tensor in tensors:
+            if torch.is_floating_point(tensor):
+                tensor.data = tensor.data.to(dtype)
 
 
 # ------------------------------------------------------------------------------------ the loop
 def _penalise(logits, seen, penalty: float):
-    """HF/CTRL repetition penalty: logits of tokens already seen move towards "less likely"."""
+    """HF/CTRL repetition penalty: logits of tokens already seen move towards "less likely".
+
+    Only the seen entries are touched (a few hundred of a 50k vocabulary)."""
     import torch
 
     if penalty == 1.0 or seen is None:
         return logits
-    penalised = torch.where(logits > 0, logits / penalty, logits * penalty)
-    return torch.where(seen, penalised, logits)
+    logits = logits.clone()
+    values = logits[seen]
+    logits[seen] = torch.where(values > 0, values / penalty, values * penalty)
+    return logits
 
 
 def _process_logits(logits, seen, settings: SamplingSettings):
