@@ -126,6 +126,8 @@ def sample_command(run, model, models_dir, n, seed, length, temperature, top_k, 
       trainer sample --run blog -n 4 --gate              # each candidate's verdicts, the winner
       trainer sample --run blog -n 3 --out samples/      # Markdown files instead of stdout
       trainer sample --model models/blog --precision fp32 --temperature 0   # greedy, exact path
+
+    With --gate the command exits with status 1 when every candidate was rejected.
     """
     from trainer.gate import GateSettings
     from trainer.sampling import SamplingSettings
