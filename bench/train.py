@@ -1,0 +1,215 @@
+"""Training speed: tokens/s of one optimizer step for GPT-2 124M, the project's path vs a plain one.
+
+    python bench/train.py                                  # CPU defaults: batch 1 x 1024, 3 + 5 steps
+    python bench/train.py --device cuda --batch-size 16    # on a GPU (adds MFU)
+
+Both sides train a randomly initialised GPT-2 124M (``GPT2Config()``: weights are not needed for
+speed) on the same random batch, in the same process:
+
+- baseline: the HF model in fp32 with ``attn_implementation="eager"``, ``torch.optim.AdamW`` with
+  its defaults, and a plain loop (``model(x, labels=x).loss``, backward, clip, step, zero_grad);
+- ours: the fit loop's step (``trainer.fit``): ``trainer.speed`` prepares the model, precision,
+  optimizer and compile setting, the loss is ``trainer.evaluate.lm_loss``.
+
+Timed steps alternate between the two models so that both see the same machine load (other
+processes on a shared machine slow both alike); the figure is the median step. Prints one JSON
+object: device, model, block, batch, baseline_tok_s, tok_s, ratio, mfu (GPU), versions.
+"""
+from __future__ import annotations
+
+import argparse
+import contextlib
+import json
+import logging
+import os
+import platform
+import statistics
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+import torch  # noqa: E402
+
+from trainer import speed  # noqa: E402
+
+GRAD_CLIP = 1.0
+
+
+def cpu_name() -> str:
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
+
+
+def build_model(seed: int = 0):
+    from transformers import GPT2Config, GPT2LMHeadModel
+
+    torch.manual_seed(seed)
+    return GPT2LMHeadModel(GPT2Config())
+
+
+class Side:
+    """One model, its optimizer and its step function, plus the step times it recorded."""
+
+    def __init__(self, name, model, optimizer, step_fn, device):
+        self.name, self.model, self.optimizer, self.step_fn, self.device = name, model, optimizer, step_fn, device
+        self.times: list[float] = []
+        self.loss = float("nan")
+
+    def step(self, x, y, *, record: bool) -> None:
+        sync(self.device)
+        start = time.perf_counter()
+        loss = self.step_fn(x, y)
+        sync(self.device)
+        if record:
+            self.times.append(time.perf_counter() - start)
+        self.loss = float(loss)
+
+
+def sync(device: torch.device) -> None:
+    if device.type == "cuda":
+        torch.cuda.synchronize(device)
+
+
+def baseline_side(device: torch.device) -> Side:
+    model = build_model()
+    model.set_attn_implementation("eager")
+    model.to(device).train()
+    optimizer = torch.optim.AdamW(model.parameters(), lr=1e-4)
+
+    def step(x, y):
+        loss = model(input_ids=x, labels=x).loss
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(model.parameters(), GRAD_CLIP)
+        optimizer.step()
+        optimizer.zero_grad(set_to_none=True)
+        return loss.detach()
+
+    return Side("baseline", model, optimizer, step, device)
+
+
+def ours_side(device: torch.device, *, precision: str, compile: str, grad_checkpointing: bool) -> Side:
+    """The fit loop's step (trainer/fit.py) on a model prepared by trainer.speed."""
+    from trainer.evaluate import lm_loss
+
+    model = build_model()
+    model.train()
+    model = speed.prepare_model(model, device, compile=compile, grad_checkpointing=grad_checkpointing)
+    optimizer = speed.make_optimizer(model, lr=1e-4, weight_decay=0.1, device=device)
+    scaler = speed.make_grad_scaler(device, precision)
+
+    def step(x, y):
+        with speed.autocast(device, precision):
+            loss = lm_loss(model, x, y)
+        (scaler.scale(loss) if scaler is not None else loss).backward()
+        if scaler is not None:
+            scaler.unscale_(optimizer)
+        torch.nn.utils.clip_grad_norm_(model.parameters(), GRAD_CLIP)
+        if scaler is not None:
+            scaler.step(optimizer)
+            scaler.update()
+        else:
+            optimizer.step()
+        optimizer.zero_grad(set_to_none=True)
+        return loss.detach()
+
+    return Side("ours", model, optimizer, step, device)
+
+
+def run(*, device: str, block_size: int, batch_size: int, steps: int, warmup: int, precision: str,
+        compile: str, grad_checkpointing: bool, skip_baseline: bool = False) -> dict:
+    dev = speed.pick_device(device)
+    prec = speed.resolve_precision(dev, precision)
+    generator = torch.Generator().manual_seed(1234)
+    window = torch.randint(0, 50257, (batch_size, block_size + 1), generator=generator)
+    x, y = window[:, :-1].to(dev), window[:, 1:].to(dev)
+
+    sides = [] if skip_baseline else [baseline_side(dev)]
+    sides.append(ours_side(dev, precision=prec, compile=compile, grad_checkpointing=grad_checkpointing))
+    warm_s = {}
+    for side in sides:
+        start = time.perf_counter()
+        for _ in range(warmup):
+            side.step(x, y, record=False)
+        warm_s[side.name] = round(time.perf_counter() - start, 1)
+        logging.info("%s: %d warm-up steps in %.1f s", side.name, warmup, warm_s[side.name])
+    for i in range(steps):
+        for side in sides:
+            side.step(x, y, record=True)
+        logging.info("step %d: %s", i + 1, ", ".join(f"{s.name} {s.times[-1]:.2f}s" for s in sides))
+
+    tokens = batch_size * block_size
+    tok_s = {s.name: tokens / statistics.median(s.times) for s in sides}
+    flops = speed.flops_per_token(sides[-1].model.config, block_size)
+    utilisation = speed.mfu(tok_s["ours"], flops, dev)
+    baseline = tok_s.get("baseline")
+    result = {
+        "device": torch.cuda.get_device_name(dev) if dev.type == "cuda" else f"cpu: {cpu_name()}",
+        "threads": torch.get_num_threads(),
+        "model": "gpt2-124M (GPT2Config(), random init)",
+        "block": block_size,
+        "batch": batch_size,
+        "steps": steps,
+        "warmup": warmup,
+        "precision": prec,
+        "compile": speed.compile_wanted(dev, compile),
+        "grad_checkpointing": grad_checkpointing,
+        "baseline_tok_s": round(baseline, 1) if baseline else None,
+        "tok_s": round(tok_s["ours"], 1),
+        "ratio": round(tok_s["ours"] / baseline, 3) if baseline else None,
+        "mfu": round(utilisation, 4) if utilisation is not None else None,
+        "step_s": {s.name: [round(t, 3) for t in s.times] for s in sides},
+        "warmup_s": warm_s,
+        "final_loss": {s.name: round(s.loss, 4) for s in sides},
+        "load_avg": [round(v, 2) for v in os.getloadavg()] if hasattr(os, "getloadavg") else None,
+        "versions": _versions(),
+    }
+    if dev.type == "cuda":
+        result["max_memory_gib"] = round(torch.cuda.max_memory_allocated(dev) / 2**30, 2)
+    return result
+
+
+def _versions() -> dict:
+    import transformers
+
+    return {"python": platform.python_version(), "torch": torch.__version__,
+            "transformers": transformers.__version__, "cuda": torch.version.cuda}
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--device", default="auto", help="auto|cuda|mps|cpu (default auto)")
+    parser.add_argument("--block-size", type=int, default=1024)
+    parser.add_argument("--batch-size", type=int, default=None,
+                        help="default 1 on the CPU, 16 on a GPU")
+    parser.add_argument("--steps", type=int, default=5, help="timed steps per side (default 5)")
+    parser.add_argument("--warmup", type=int, default=None,
+                        help="untimed steps per side first (default 3; 10 when compiling)")
+    parser.add_argument("--precision", default="auto", help="auto|bf16|fp16|fp32 for ours (default auto)")
+    parser.add_argument("--compile", default="auto", help="auto|on|off for ours (default auto: on for CUDA)")
+    parser.add_argument("--grad-checkpointing", action="store_true")
+    parser.add_argument("--skip-baseline", action="store_true", help="time ours only (no ratio)")
+    parser.add_argument("-v", "--verbose", action="store_true", help="log each step to stderr")
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING, format="%(message)s")
+    os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
+
+    dev = speed.pick_device(args.device)
+    batch = args.batch_size or (16 if dev.type == "cuda" else 1)
+    warmup = args.warmup if args.warmup is not None else (10 if speed.compile_wanted(dev, args.compile) else 3)
+    result = run(device=args.device, block_size=args.block_size, batch_size=batch, steps=args.steps,
+                 warmup=warmup, precision=args.precision, compile=args.compile,
+                 grad_checkpointing=args.grad_checkpointing, skip_baseline=args.skip_baseline)
+    print(json.dumps(result))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
