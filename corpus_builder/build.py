@@ -18,7 +18,7 @@ from pathlib import Path
 
 from . import clean
 from .corpus_format import join_documents, split_documents
-from .fileio import atomic_write_json, atomic_write_text, sha256_bytes
+from .fileio import atomic_write_files, json_bytes, sha256_bytes
 from .readers import PostReader, ReadResult
 from .settings import CorpusError, find_settings_file, list_post_files, load_settings
 from .sources import read_csv_column, read_jsonl_field, read_txt_folder
@@ -122,6 +122,10 @@ def build_corpus(options: BuildOptions) -> BuildResult:
     other_sources = options.txt_dirs or options.csv_files or options.jsonl_files
     if options.csv_files and not options.csv_column:
         raise CorpusError("--csv needs --column NAME (the CSV column that holds the text)")
+
+    for target in (output, manifest_path_for(output)):
+        if target.is_dir():
+            raise CorpusError(f"the output {target} is a folder; give a file name (e.g. data/corpus.txt)")
 
     roots = [Path(d) for d in options.content_dirs]
     if not roots and not other_sources:
@@ -227,8 +231,17 @@ def build_corpus(options: BuildOptions) -> BuildResult:
     manifest = _manifest(options, output, settings_file, roots, kept, documents, copies, source_entries,
                          excluded, corpus_bytes, tokens)
     manifest_path = manifest_path_for(output)
-    atomic_write_text(output, corpus_text)
-    atomic_write_json(manifest_path, manifest)
+    # Both files are encoded and written to temporary files before either is replaced, so a
+    # failure (an unencodable value, a full disk) leaves the previous pair as it was. The manifest
+    # is renamed first: should the process die between the two renames, a new corpus.json sits
+    # beside the old corpus.txt (its corpus_sha256 then says they do not match), never a new
+    # corpus that an old manifest claims to describe.
+    try:
+        atomic_write_files([(manifest_path, json_bytes(manifest)), (output, corpus_bytes)])
+    except OSError as exc:
+        raise CorpusError(f"cannot write {output} and {manifest_path.name} in {output.parent}: "
+                          f"{exc.strerror or exc} (check the free space and permissions, or choose another -o)"
+                          ) from None
     return BuildResult(output=output, manifest_path=manifest_path, manifest=manifest)
 
 

@@ -10,31 +10,53 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 import shutil
 import tempfile
 from pathlib import Path
 from typing import Any
 
+# Lone surrogates: how Python holds the bytes of a file name that is not valid UTF-8
+# (os.fsdecode's "surrogateescape"). They cannot be encoded as UTF-8.
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
 
 def atomic_write_bytes(path: str | os.PathLike, data: bytes) -> Path:
     """Write ``data`` to ``path`` atomically; create parent folders as needed."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    return atomic_write_files([(path, data)])[0]
+
+
+def atomic_write_files(files: list[tuple[str | os.PathLike, bytes]]) -> list[Path]:
+    """Write several files that belong together, each atomically, replacing them in the given order.
+
+    Every temporary file is written and flushed to disk before the first target is replaced, so a
+    failure while writing (disk full, permissions, an exception) leaves all the targets as they
+    were. Only a crash in the instant between two renames can leave the earlier ones new and the
+    later ones old: list first the file whose being newer is harmless.
+    """
+    targets = [Path(path) for path, _ in files]
+    temps: list[str] = []
     try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, path)
+        for target, (_, data) in zip(targets, files):
+            target.parent.mkdir(parents=True, exist_ok=True)
+            fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+            temps.append(tmp)
+            with os.fdopen(fd, "wb") as handle:
+                handle.write(data)
+                handle.flush()
+                os.fsync(handle.fileno())
+        for target, tmp in zip(targets, temps):
+            os.replace(tmp, target)
     except BaseException:
-        try:
-            os.unlink(tmp)
-        except FileNotFoundError:
-            pass
+        for tmp in temps:
+            try:
+                os.unlink(tmp)
+            except FileNotFoundError:
+                pass
         raise
-    _fsync_dir(path.parent)
-    return path
+    for folder in dict.fromkeys(target.parent for target in targets):
+        _fsync_dir(folder)
+    return targets
 
 
 def atomic_write_text(path: str | os.PathLike, text: str) -> Path:
@@ -42,10 +64,21 @@ def atomic_write_text(path: str | os.PathLike, text: str) -> Path:
     return atomic_write_bytes(path, text.encode("utf-8"))
 
 
-def atomic_write_json(path: str | os.PathLike, obj: Any) -> Path:
-    """Write ``obj`` as indented, key-sorted JSON (deterministic bytes) atomically."""
+def json_bytes(obj: Any) -> bytes:
+    """``obj`` as indented, key-sorted JSON (deterministic bytes), encoded as UTF-8.
+
+    Non-ASCII text stays readable. File names that are not valid UTF-8 (lone surrogates in a
+    Python string) are written as ``\\udcXX`` escapes: the file stays valid UTF-8 and
+    ``json.loads`` gives back the same string, from which ``os.fsencode`` gives the original bytes.
+    """
     text = json.dumps(obj, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
-    return atomic_write_text(path, text)
+    text = _SURROGATE.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
+    return text.encode("utf-8")
+
+
+def atomic_write_json(path: str | os.PathLike, obj: Any) -> Path:
+    """Write ``obj`` as :func:`json_bytes` atomically."""
+    return atomic_write_bytes(path, json_bytes(obj))
 
 
 def atomic_create_text(path: str | os.PathLike, text: str) -> bool:

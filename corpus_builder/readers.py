@@ -1,9 +1,9 @@
 """Reading one post file with Pelican's own readers (so metadata means what it means to Pelican).
 
 Posts whose metadata is a YAML front-matter block (``---`` ... ``---``, common after a move from
-Jekyll or Hugo) are read too: the block is parsed with ``yaml.safe_load`` (or, when it is not
-valid YAML, as plain ``Key: value`` lines the way Pelican's Markdown reader reads them), each
-value goes through Pelican's metadata processors, and only the body is rendered.
+Jekyll or Hugo) are read too: the block is parsed with ``yaml.safe_load``, aliases refused (or,
+when it is not valid YAML, as plain ``Key: value`` lines the way Pelican's Markdown reader reads
+them), each value goes through Pelican's metadata processors, and only the body is rendered.
 
 Every outcome is a :class:`ReadResult`: either a post (title, date, status, text) or a bad-input
 reason (``unreadable``, ``binary``, ``not-utf8``, ``empty``, ``broken-metadata``).
@@ -30,6 +30,7 @@ MARKDOWN_FORMATS = {"md", "markdown", "mkd", "mdown"}
 _META_PRIORITY = 27  # where Python-Markdown's meta extension registers its preprocessor
 # Front-matter keys that Pelican's processors expect as one string.
 _STRING_KEYS = {"date", "modified", "status", "slug", "category", "author", "title", "lang"}
+_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 @dataclass
@@ -92,7 +93,7 @@ def split_front_matter(text: str) -> tuple[dict, str] | None:
     block = "\n".join(lines[1:end])
     body = "\n".join(lines[end + 1:]).strip("\n")
     try:
-        meta = yaml.safe_load(block)
+        meta = yaml.load(block, Loader=_SafeLoaderWithoutAliases)
     except yaml.YAMLError:
         meta = None
     if meta is None and block.strip():
@@ -102,6 +103,21 @@ def split_front_matter(text: str) -> tuple[dict, str] | None:
     if not isinstance(meta, dict):
         raise BrokenMetadata("front matter is not a set of 'key: value' lines")
     return {str(k).lower(): v for k, v in meta.items()}, body
+
+
+class _SafeLoaderWithoutAliases(yaml.SafeLoader):
+    """``yaml.safe_load`` that refuses aliases (``*name``).
+
+    Aliases let a few hundred bytes stand for billions of values ("billion laughs"): cheap to
+    load, but turning them into text takes minutes and gigabytes. Post metadata never needs them.
+    """
+
+    def compose_node(self, parent, index):
+        if self.check_event(yaml.AliasEvent):
+            mark = self.peek_event().start_mark
+            raise BrokenMetadata(f"front matter line {mark.line + 2} uses a YAML alias (*name), "
+                                 "which post metadata never needs; write the value out")
+        return super().compose_node(parent, index)
 
 
 def _parse_key_value_lines(lines: list[str]) -> dict:
@@ -182,7 +198,8 @@ class PostReader:
         except Exception as exc:  # a reader failing on the markup itself
             return _bad(result, "unreadable", f"{type(exc).__name__}: {_one_line(exc)}")
 
-        result.title = title_text(metadata.get("title"))
+        # A title can come from the file name (FILENAME_METADATA), which may not be UTF-8.
+        result.title = _valid_text(title_text(metadata.get("title")))
         if not result.title:
             return _bad(result, "broken-metadata", "no title in the metadata (Pelican skips it too)")
         result.status = str(metadata.get("status") or "published").strip().lower()
@@ -192,7 +209,11 @@ class PostReader:
             if date.tzinfo is None:
                 date = date.replace(tzinfo=self.tz)
             result.date = date.isoformat()
-            result.date_utc = date.astimezone(dt.timezone.utc).isoformat()
+            try:
+                result.date_utc = date.astimezone(dt.timezone.utc).isoformat()
+            except (OverflowError, ValueError):  # e.g. year 1 east of Greenwich
+                return _bad(result, "broken-metadata",
+                            f"date {date.isoformat(sep=' ')} is out of range once turned into UTC")
         if self.keep_markdown and markdown_body is not None:
             result.text = markdown_body
         else:
@@ -294,6 +315,11 @@ def _bad(result: ReadResult, reason: str, detail: str) -> ReadResult:
     result.reason = reason
     result.detail = detail
     return result
+
+
+def _valid_text(text: str) -> str:
+    """``text`` with the undecodable bytes of a file name (lone surrogates) as U+FFFD."""
+    return _SURROGATE.sub("\ufffd", text)
 
 
 def _one_line(exc: BaseException) -> str:
