@@ -134,8 +134,8 @@ backfill: demo-model
 daily: demo-model
 	$(PELICAN) "$(INPUTDIR)" -o "$(OUTPUTDIR)" -s "$(DAILY_CONF)" $(PELICANOPTS) $(DAILY_OPTS)
 ifeq ($(DAILY_COMMIT), 1)
-	git add -- "$(GENERATED)"
-	git diff --cached --quiet -- "$(GENERATED)" || git commit -m "Machine-written post of $$(date +%F)" -- "$(GENERATED)"
+	git add -- "$(GENERATED)" ":(exclude)$(GENERATED)/.daily-post.lock"
+	git diff --cached --quiet -- "$(GENERATED)" || git commit -m "Machine-written post of $${DAILY_POST_DATE:-$$(date +%F)}" -- "$(GENERATED)"
 endif
 ifneq ($(DEPLOY),)
 	$(MAKE) $(DEPLOY)
