@@ -57,7 +57,8 @@ def markdown_fragment(name: str, manifest: dict, train: dict, figures: dict, cou
         f"{figures['corpus_tokens']:,} tokens |",
         f"| training | {train['steps']} steps, {train['tokens_seen']:,} tokens, "
         f"{train['time_s'] / 60:.1f} min on {train['device']} ({train['precision']}), "
-        f"{train['tokens_seen'] / train['time_s']:.0f} tokens/s |",
+        f"{fmt(figures['training'].get('step_tokens_per_s'), 1)} tokens/s while training, "
+        f"{train['tokens_seen'] / train['time_s']:.1f} overall |",
         f"| loss (train / validation) | {fmt(train['train_loss'], 3)} / {fmt(train['val_loss'], 3)} |",
         f"| held-out perplexity, base | {fmt(p['base'])} ({p['documents']} posts, {p['tokens']:,} tokens) |",
         f"| held-out perplexity, fine-tuned | {fmt(p['fine_tuned'])} |",

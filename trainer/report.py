@@ -84,8 +84,10 @@ def read_metrics(run_dir: Path) -> list[dict]:
 
 
 # --------------------------------------------------------------------------- 1. training
-def training_figures(summary: dict) -> dict:
-    """What the run did: the ``train.json`` figures plus throughput (tokens seen per second)."""
+def training_figures(summary: dict, records: list[dict] | None = None) -> dict:
+    """What the run did: the ``train.json`` figures plus throughput: tokens seen per second of
+    the whole run (``tokens_per_s``, evaluations, samples and checkpoints included) and the
+    median of the per-step rates in ``metrics.jsonl`` (``step_tokens_per_s``)."""
     keys = ("base_model", "from_scratch", "size", "steps", "tokens_seen", "time_s", "device",
             "precision", "block_size", "batch_size", "grad_accum", "lr", "train_loss", "val_loss",
             "val_perplexity", "best_step", "best_val_loss", "documents", "train_documents",
@@ -93,6 +95,8 @@ def training_figures(summary: dict) -> dict:
     figures = {key: summary.get(key) for key in keys}
     tokens, seconds = summary.get("tokens_seen"), summary.get("time_s")
     figures["tokens_per_s"] = tokens / seconds if tokens and seconds else None
+    rates = [r["tok_s"] for r in records or [] if isinstance(r.get("tok_s"), (int, float))]
+    figures["step_tokens_per_s"] = statistics.median(rates) if rates else None
     return figures
 
 
@@ -476,8 +480,8 @@ def build_report(run_dir: str | os.PathLike, *, samples: int = 8, batch: int = 6
         raise TrainerError(f"--samples {samples} and --batch {batch}: use samples >= 0 and batch >= 1")
     batch = max(batch, samples)
     summary = read_summary(run_dir)
-    training = training_figures(summary)
     records = read_metrics(run_dir)
+    training = training_figures(summary, records)
 
     log.info("held-out perplexity of %s", run_dir)
     held_out = held_out_posts(summary, corpus)

@@ -35,6 +35,13 @@ def fmt_num(value, digits: int = 2) -> str:
     return f"{value:,.{digits}f}"
 
 
+def fmt_rate(value) -> str:
+    """A rate with as many decimals as it needs to be readable (0.3, 12.5, 1,234)."""
+    if value is None:
+        return "–"
+    return fmt_num(value, 1 if value < 100 else 0)
+
+
 def fmt_pct(value, digits: int = 1) -> str:
     return "–" if value is None else f"{value:.{digits}f} %"
 
@@ -67,7 +74,7 @@ def fence(text: str) -> str:
 def _environment(autoescape: bool) -> Environment:
     env = Environment(autoescape=autoescape, undefined=StrictUndefined, trim_blocks=True,
                       lstrip_blocks=True, keep_trailing_newline=True)
-    env.filters.update(int=fmt_int, num=fmt_num, pct=fmt_pct, duration=fmt_duration, fence=fence,
+    env.filters.update(int=fmt_int, num=fmt_num, rate=fmt_rate, pct=fmt_pct, duration=fmt_duration, fence=fence,
                        cap=cap, md_escape=escape_markdown_html)
     return env
 
@@ -133,7 +140,7 @@ img { max-width: 100%; height: auto; } .muted { color: #666; font-size: .9rem; }
 <tr><th>tokens seen</th><td class="n">{{ t.tokens_seen | int }}</td></tr>
 <tr><th>time</th><td class="n">{{ t.time_s | duration }}</td></tr>
 <tr><th>device, precision</th><td>{{ t.device }}, {{ t.precision }}</td></tr>
-<tr><th>throughput</th><td class="n">{{ t.tokens_per_s | num(0) }} tokens/s</td></tr>
+<tr><th>throughput</th><td class="n">{{ t.step_tokens_per_s | rate }} tokens/s while training, {{ t.tokens_per_s | rate }} tokens/s overall</td></tr>
 <tr><th>batch × block</th><td class="n">{{ t.batch_size }} × {{ t.block_size }}{% if t.grad_accum and t.grad_accum > 1 %} × {{ t.grad_accum }} accumulated{% endif %}</td></tr>
 <tr><th>final training loss</th><td class="n">{{ t.train_loss | num(3) }}</td></tr>
 <tr><th>final validation loss</th><td class="n">{{ t.val_loss | num(3) }}</td></tr>
@@ -213,7 +220,7 @@ No warnings.
 | tokens seen | {{ t.tokens_seen | int }} |
 | time | {{ t.time_s | duration }} |
 | device, precision | {{ t.device }}, {{ t.precision }} |
-| throughput | {{ t.tokens_per_s | num(0) }} tokens/s |
+| throughput | {{ t.step_tokens_per_s | rate }} tokens/s while training, {{ t.tokens_per_s | rate }} tokens/s overall |
 | final training loss | {{ t.train_loss | num(3) }} |
 | final validation loss | {{ t.val_loss | num(3) }} |
 | best validation loss | {{ t.best_val_loss | num(3) }}{% if t.best_step is not none %} (step {{ t.best_step }}){% endif %} |

@@ -21,6 +21,9 @@ def test_training_figures_come_from_train_json(fit_run, built_report):
     assert training["tokens_seen"] == summary["tokens_seen"] > 0
     assert training["device"] == summary["device"]
     assert training["tokens_per_s"] == pytest.approx(summary["tokens_seen"] / summary["time_s"])
+    rates = sorted(r["tok_s"] for r in rep.read_metrics(fit_run) if "tok_s" in r)
+    assert len(rates) == 12
+    assert training["step_tokens_per_s"] == pytest.approx((rates[5] + rates[6]) / 2)
 
 
 def test_loss_plot_is_a_png_drawn_from_the_metrics(fit_run, built_report):

@@ -12,7 +12,8 @@ from pathlib import Path
 from click.testing import CliRunner
 
 from trainer.report import Span
-from trainer.report_html import fmt_int, fmt_num, render_html, render_markdown, write_report
+from trainer.report_html import (fmt_int, fmt_num, fmt_rate, render_html, render_markdown,
+                                 write_report)
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -24,8 +25,9 @@ def test_html_page_is_self_contained_and_shows_every_figure(built_report):
     match = re.search(r'src="data:image/png;base64,([A-Za-z0-9+/=]+)"', page)
     assert match and base64.b64decode(match.group(1)) == built_report.loss_png
     t, p, m = built_report.training, built_report.perplexity, built_report.memorisation
-    for figure in (fmt_int(t["steps"]), fmt_int(t["tokens_seen"]), fmt_num(t["tokens_per_s"], 0),
-                   t["device"], fmt_num(p.fine_tuned), fmt_num(p.base), f"{p.change_pct:.1f} %",
+    for figure in (fmt_int(t["steps"]), fmt_int(t["tokens_seen"]), fmt_rate(t["tokens_per_s"]),
+                   fmt_rate(t["step_tokens_per_s"]), t["device"], fmt_num(p.fine_tuned),
+                   fmt_num(p.base), f"{p.change_pct:.1f} %",
                    f"{m.gate_passed} of {m.samples} samples pass the quality gate",
                    fmt_num(built_report.diversity_samples.distinct2, 3),
                    fmt_num(built_report.diversity_posts.rep, 3)):
