@@ -41,7 +41,7 @@ from trainer.modeling import build_from_scratch, load_model, model_context, mode
 log = logging.getLogger(__name__)
 
 DEFAULT_LR_PRETRAINED = 5e-5  # fine-tuning: small steps keep what the model knows
-DEFAULT_LR_SCRATCH = 1e-3  # a fresh small model needs big ones
+DEFAULT_LR_SCRATCH = {"tiny": 3e-3, "small": 1e-3, "gpt2": 6e-4}  # fresh models need big ones
 MIN_LR_RATIO = 0.1  # cosine decays to 10 % of --lr
 GRAD_CLIP = 1.0
 EVAL_WINDOWS = 64  # validation windows per evaluation during training (a fixed, spread subset)
@@ -62,7 +62,7 @@ class FitConfig:
     block_size: int | None = None  # None: min(1024, model context), or the resumed run's
     batch_size: int = 8
     grad_accum: int = 1
-    lr: float | None = None  # None: 5e-5 pretrained, 1e-3 from scratch, or the resumed run's
+    lr: float | None = None  # None: 5e-5 pretrained; from scratch 3e-3 tiny, 1e-3 small, 6e-4 gpt2
     warmup: int | None = None  # None: 10 % of the first run's steps, at most 100
     schedule: str = "cosine"
     weight_decay: float = 0.01
@@ -378,7 +378,7 @@ def fit(cfg: FitConfig, *, stop: StopSignal | None = None,
     if dist_info.enabled and device.type == "cuda":
         device = torch.device("cuda", dist_info.local_rank)
     precision = speed.resolve_precision(device, cfg.precision)
-    lr = cfg.lr or saved.get("schedule", {}).get("lr") or (DEFAULT_LR_SCRATCH if cfg.from_scratch else DEFAULT_LR_PRETRAINED)
+    lr = cfg.lr or saved.get("schedule", {}).get("lr") or (DEFAULT_LR_SCRATCH.get(cfg.size, 1e-3) if cfg.from_scratch else DEFAULT_LR_PRETRAINED)
     warmup = cfg.warmup if cfg.warmup is not None else saved.get("schedule", {}).get("warmup", min(100, cfg.steps // 10))
     target = start_step + cfg.steps
     model.train()
