@@ -94,13 +94,15 @@ def baseline_side(device: torch.device) -> Side:
     return Side("baseline", model, optimizer, step, device)
 
 
-def ours_side(device: torch.device, *, precision: str, compile: str, grad_checkpointing: bool) -> Side:
+def ours_side(device: torch.device, *, precision: str, compile: str, grad_checkpointing: bool,
+              attention_dropout: str = "auto") -> Side:
     """The fit loop's step (trainer/fit.py) on a model prepared by trainer.speed."""
     from trainer.evaluate import lm_loss
 
     model = build_model()
     model.train()
-    model = speed.prepare_model(model, device, compile=compile, grad_checkpointing=grad_checkpointing)
+    model = speed.prepare_model(model, device, compile=compile, grad_checkpointing=grad_checkpointing,
+                                attention_dropout=attention_dropout)
     optimizer = speed.make_optimizer(model, lr=1e-4, weight_decay=0.1, device=device)
     scaler = speed.make_grad_scaler(device, precision)
 
@@ -123,7 +125,8 @@ def ours_side(device: torch.device, *, precision: str, compile: str, grad_checkp
 
 
 def run(*, device: str, block_size: int, batch_size: int, steps: int, warmup: int, precision: str,
-        compile: str, grad_checkpointing: bool, skip_baseline: bool = False) -> dict:
+        compile: str, grad_checkpointing: bool, skip_baseline: bool = False,
+        attention_dropout: str = "auto") -> dict:
     dev = speed.pick_device(device)
     prec = speed.resolve_precision(dev, precision)
     generator = torch.Generator().manual_seed(1234)
@@ -131,7 +134,8 @@ def run(*, device: str, block_size: int, batch_size: int, steps: int, warmup: in
     x, y = window[:, :-1].to(dev), window[:, 1:].to(dev)
 
     sides = [] if skip_baseline else [baseline_side(dev)]
-    sides.append(ours_side(dev, precision=prec, compile=compile, grad_checkpointing=grad_checkpointing))
+    sides.append(ours_side(dev, precision=prec, compile=compile, grad_checkpointing=grad_checkpointing,
+                           attention_dropout=attention_dropout))
     warm_s = {}
     for side in sides:
         start = time.perf_counter()
@@ -160,6 +164,7 @@ def run(*, device: str, block_size: int, batch_size: int, steps: int, warmup: in
         "precision": prec,
         "compile": speed.compile_wanted(dev, compile),
         "grad_checkpointing": grad_checkpointing,
+        "attention_dropout": attention_dropout,
         "baseline_tok_s": round(baseline, 1) if baseline else None,
         "tok_s": round(tok_s["ours"], 1),
         "ratio": round(tok_s["ours"] / baseline, 3) if baseline else None,
@@ -195,6 +200,8 @@ def main(argv=None) -> int:
     parser.add_argument("--precision", default="auto", help="auto|bf16|fp16|fp32 for ours (default auto)")
     parser.add_argument("--compile", default="auto", help="auto|on|off for ours (default auto: on for CUDA)")
     parser.add_argument("--grad-checkpointing", action="store_true")
+    parser.add_argument("--attention-dropout", default="auto", choices=["auto", "keep", "off"],
+                        help="ours: auto drops attention dropout on the CPU only (see trainer.speed)")
     parser.add_argument("--skip-baseline", action="store_true", help="time ours only (no ratio)")
     parser.add_argument("-v", "--verbose", action="store_true", help="log each step to stderr")
     args = parser.parse_args(argv)
@@ -206,7 +213,8 @@ def main(argv=None) -> int:
     warmup = args.warmup if args.warmup is not None else (10 if speed.compile_wanted(dev, args.compile) else 3)
     result = run(device=args.device, block_size=args.block_size, batch_size=batch, steps=args.steps,
                  warmup=warmup, precision=args.precision, compile=args.compile,
-                 grad_checkpointing=args.grad_checkpointing, skip_baseline=args.skip_baseline)
+                 grad_checkpointing=args.grad_checkpointing, skip_baseline=args.skip_baseline,
+                 attention_dropout=args.attention_dropout)
     print(json.dumps(result))
     return 0
 

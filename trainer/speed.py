@@ -210,8 +210,7 @@ def prepare_model(model, device: torch.device, *, compile: str = "auto", grad_ch
     if attention_dropout not in ("auto", "keep", "off"):
         raise TrainerError(f"unknown attention_dropout {attention_dropout!r}: choose auto, keep or off")
     if device.type == "cuda":
-        torch.backends.cuda.matmul.allow_tf32 = True
-        torch.backends.cudnn.allow_tf32 = True
+        torch.set_float32_matmul_precision("high")  # TF32 for the fp32 matmuls autocast leaves
     _set_sdpa(model)
     fuse_gelu(model)
     if attention_dropout == "off" or (attention_dropout == "auto" and device.type == "cpu"):
