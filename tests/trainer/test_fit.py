@@ -191,3 +191,10 @@ def test_learning_rate_schedule():
     assert learning_rate(60, schedule="cosine", **kwargs) == pytest.approx(0.55)
     assert learning_rate(110, schedule="cosine", **kwargs) == pytest.approx(0.1)
     assert learning_rate(500, schedule="constant", **kwargs) == 1.0
+
+
+def test_grad_checkpointing_trains_and_the_saved_model_keeps_its_cache(fit_config):
+    result = fit(fit_config(steps=2, grad_checkpointing=True))
+    config = json.loads((result.run_dir / "config.json").read_text())
+    assert config.get("use_cache", True) is True
+    assert len(_losses(result.run_dir)) == 2
