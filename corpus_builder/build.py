@@ -191,8 +191,8 @@ def build_corpus(options: BuildOptions) -> BuildResult:
     # Cleaning: drop lines, never the delimiter inside a document, minimum length.
     kept: list[ReadResult] = []
     for item in posts + others:
-        item.text = clean.remove_delimiter(clean.drop_lines(item.text, patterns))
-        item.title = clean.remove_delimiter(item.title)
+        item.text = clean.remove_delimiter(clean.drop_lines(clean.remove_controls(item.text), patterns))
+        item.title = " ".join(clean.remove_delimiter(clean.remove_controls(item.title)).split())
         words = clean.word_count(item.text)
         if words < max(options.min_words, 1):
             exclude(item, "too-short", f"{words} words, fewer than {max(options.min_words, 1)}")

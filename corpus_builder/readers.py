@@ -22,6 +22,7 @@ import yaml
 from markdown.extensions.meta import BEGIN_RE, END_RE, META_MORE_RE, META_RE
 from pelican.readers import MarkdownReader
 
+from .clean import remove_controls
 from .corpus_format import is_generated
 from .fileio import sha256_bytes
 from .strip import html_to_text, title_text
@@ -187,7 +188,7 @@ class PostReader:
             return _bad(result, "not-utf8", f"invalid UTF-8 at byte {exc.start}; save it as UTF-8")
         if not text.strip():
             return _bad(result, "empty", "the file is empty")
-        text = text.replace("\r\n", "\n").replace("\r", "\n")
+        text = remove_controls(text.replace("\r\n", "\n").replace("\r", "\n"))
 
         try:
             metadata, html, markdown_body = self._read(path, root, fmt, text)

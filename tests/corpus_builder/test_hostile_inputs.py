@@ -191,3 +191,12 @@ def test_an_output_that_is_a_folder_is_one_clear_error(site):
     site.output.mkdir(parents=True)
     with pytest.raises(CorpusError, match="is a folder"):
         site.build()
+
+
+# --------------------------------------------------------------------------- control characters
+def test_terminal_escapes_and_control_characters_never_reach_the_corpus(site):
+    body = "Pasted from a terminal: \x1b[31mred\x1b[0m and a bell\x07.\n\nA start-of-heading\x01 and a form\x0cfeed.\tTab kept."
+    site.post("c.md", f"Title: Ctrl \x1b[2Jtitle\x7f\nDate: 2021-01-01\n\n{body}\n")
+    site.build()
+    assert site.documents() == ["Ctrl title\n\nPasted from a terminal: red and a bell.\n\n"
+                                "A start-of-heading and a form feed. Tab kept."]
