@@ -26,7 +26,7 @@ def make_report(run: str, *, models_dir: str = "models", out: str | None = None,
 
 
 @click.command("report")
-@click.argument("run", default="blog", metavar="RUN")
+@click.argument("run", default="blog", metavar="[RUN]")
 @click.option("--models-dir", default="models", show_default=True,
               help="Where run names are looked up.")
 @click.option("-n", "--samples", default=8, show_default=True, type=click.IntRange(0),
@@ -46,10 +46,10 @@ def make_report(run: str, *, models_dir: str = "models", out: str | None = None,
               type=click.Choice(["auto", "int8", "bf16", "fp32"]),
               help="Sampling precision (auto: what the plugin uses).")
 @click.option("--out", type=click.Path(),
-              help="Where to write the HTML page (default: RUN/report.html); the Markdown twin "
-                   "goes beside it with .md.")
+              help="Where to write the HTML page (default: RUN/report.html); the Markdown and "
+                   "JSON twins go beside it (.md, .json).")
 def report_command(run, models_dir, samples, batch, seed, length, base_model, corpus, precision, out):
-    """Write RUN/report.html and RUN/report.md: is the model any good?
+    """Write RUN/report.html (+ report.md, report.json): is the model any good?
 
     Loss curves, held-out perplexity against the base model, a gallery of samples with the
     quality gate's verdicts, memorisation and diversity figures, and warnings in plain words.

@@ -97,7 +97,7 @@ HTML = """<!DOCTYPE html>
 body { font: 16px/1.5 system-ui, -apple-system, "Segoe UI", sans-serif; color: #222; max-width: 56rem;
        margin: 2rem auto; padding: 0 1rem; }
 h1, h2, h3 { line-height: 1.2; } h2 { margin-top: 2.5rem; border-bottom: 1px solid #ddd; }
-table { border-collapse: collapse; margin: 1rem 0; } td, th { padding: .25rem .75rem; text-align: left;
+table { border-collapse: collapse; margin: 1rem 0; } th { white-space: nowrap; } td, th { padding: .25rem .75rem; text-align: left;
        border-bottom: 1px solid #eee; vertical-align: top; } td.n { text-align: right; font-variant-numeric: tabular-nums; }
 .verdict { font-size: 1.15rem; padding: .75rem 1rem; background: #f4f7fb; border-left: 4px solid #4a78b5; }
 .warnings li { margin: .4rem 0; } .warnings { background: #fff8e6; border-left: 4px solid #d9a400;
