@@ -48,7 +48,9 @@ def make_report(run: str, *, models_dir: str = "models", out: str | None = None,
 @click.option("--out", type=click.Path(),
               help="Where to write the HTML page (default: RUN/report.html); the Markdown and "
                    "JSON twins go beside it (.md, .json).")
-def report_command(run, models_dir, samples, batch, seed, length, base_model, corpus, precision, out):
+@click.option("-v", "--verbose", is_flag=True, help="More detail in the logs.")
+def report_command(run, models_dir, samples, batch, seed, length, base_model, corpus, precision, out,
+                   verbose):
     """Write RUN/report.html (+ report.md, report.json): is the model any good?
 
     Loss curves, held-out perplexity against the base model, a gallery of samples with the
@@ -62,10 +64,14 @@ def report_command(run, models_dir, samples, batch, seed, length, base_model, co
       trainer report blog --base-model ~/models/SmolLM2-135M-Instruct.Q4_1.gguf
       trainer report blog --out /tmp/report.html --seed 7
     """
+    from trainer.cli_fit import _setup_logging  # the trainer's log format, tqdm-safe
+
+    _setup_logging(verbose)
     try:
         report, html_path, md_path = make_report(
             run, models_dir=models_dir, out=out, samples=samples, batch=batch, seed=seed,
-            length=length, base_model=base_model, corpus=corpus, precision=precision)
+            length=length, base_model=base_model, corpus=corpus, precision=precision,
+            progress=True)
     except TrainerError as exc:
         raise click.ClickException(str(exc)) from None
     if report.perplexity is not None:

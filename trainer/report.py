@@ -238,13 +238,16 @@ class Sample:
     figures: dict
 
 
-def sample_candidates(sampler, n: int, seed: int, settings, gate) -> list[Sample]:
+def sample_candidates(sampler, n: int, seed: int, settings, gate, *, progress: bool = False) -> list[Sample]:
     """``n`` unconditional candidates (batches of ``GENERATION_CHUNK``), each through the gate."""
+    from tqdm.auto import tqdm
+
     from trainer.gate import assess
 
     index = sampler.memorisation_index(gate)
     samples: list[Sample] = []
     round_index = 0
+    bar = tqdm(total=n, unit="sample", desc="sampling", disable=not progress, dynamic_ncols=True)
     while len(samples) < n:
         count = min(GENERATION_CHUNK, n - len(samples))
         for cand in sampler.generate(seed, settings, count, round_index=round_index):
@@ -255,7 +258,9 @@ def sample_candidates(sampler, n: int, seed: int, settings, gate) -> list[Sample
                                   stop=cand.stop, passed=assessment.passed,
                                   rejected_by=assessment.rejected_by,
                                   verdicts=assessment.lines(), figures=dict(assessment.figures)))
+        bar.update(count)
         round_index += 1
+    bar.close()
     return samples
 
 
@@ -468,8 +473,10 @@ class Report:
 
 def build_report(run_dir: str | os.PathLike, *, samples: int = 8, batch: int = 64, seed: int = 0,
                  base_model: str | None = None, precision: str = "auto", length: int = 400,
-                 corpus: str | None = None, gate=None) -> Report:
+                 corpus: str | None = None, gate=None, progress: bool = False) -> Report:
     """Measure the run in ``run_dir`` (see the module docstring). Raises ``TrainerError``."""
+    import torch
+
     from corpus_builder.corpus_format import read_documents
     from trainer.gate import GateSettings, words
     from trainer.modeling import load_model
@@ -483,14 +490,12 @@ def build_report(run_dir: str | os.PathLike, *, samples: int = 8, batch: int = 6
     records = read_metrics(run_dir)
     training = training_figures(summary, records)
 
-    log.info("held-out perplexity of %s", run_dir)
+    log.info("held-out perplexity of %s and of its base model", run_dir)
     held_out = held_out_posts(summary, corpus)
     if base_model is None:
         base_ref, base_note = default_base(summary)
     else:
         base_ref, base_note = base_model, ""
-    import torch
-
     device = torch.device("cuda") if torch.cuda.is_available() else None
     model, tokenizer = load_model(str(run_dir))
     if device is not None:
@@ -500,17 +505,16 @@ def build_report(run_dir: str | os.PathLike, *, samples: int = 8, batch: int = 6
     del model
 
     gate = gate or GateSettings(corpus=corpus)
-    log.info("sampling %d candidates (seed %d)", batch, seed)
+    log.info("sampling %d posts (seed %d, up to %d tokens each)", batch, seed, length)
     sampler = Sampler.load(run_dir, precision=precision)
     settings = SamplingSettings(max_new_tokens=length).validate()
-    drawn = sample_candidates(sampler, batch, seed, settings, gate)
+    drawn = sample_candidates(sampler, batch, seed, settings, gate, progress=progress)
 
     corpus_path = held_out.corpus_path
     documents = read_documents(corpus_path)
     finder = SpanFinder(documents, sampler.tokenizer)
     memorisation = memorisation_figures(drawn, finder, threshold=gate.memorised_tokens)
-    sample_words = sorted(len(words(s.text)) for s in drawn)
-    cut = int(statistics.median(sample_words)) if sample_words and statistics.median(sample_words) > 0 else None
+    cut = int(statistics.median(len(words(s.text)) for s in drawn)) or None  # compare like with like
     div_samples = diversity([s.text for s in drawn], gate.rep_n, max_words=cut)
     div_posts = diversity(documents, gate.rep_n, max_words=cut)
 
