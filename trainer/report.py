@@ -432,13 +432,16 @@ def report_warnings(training: dict, perplexity: PerplexityComparison | None,
                    "the model sees little variety; add more posts.")
     if held_out_posts_count is not None and held_out_posts_count < FEW_HELD_OUT_POSTS:
         out.append(f"Only {held_out_posts_count} held-out post(s): the perplexity figures are noisy.")
+    few = []
     if steps is not None and steps < FEW_STEPS:
-        out.append(f"Too few steps: {steps} (fewer than {FEW_STEPS}): train longer with "
-                   "`trainer fit --steps N` (it resumes where it stopped).")
+        few.append(f"{steps} (fewer than {FEW_STEPS})")
     tokens_seen = training.get("tokens_seen")
     if tokens_seen is not None and corpus_tokens and tokens_seen < corpus_tokens:
-        out.append(f"Too few steps: the model saw {tokens_seen:,} tokens, less than one pass over the "
-                   f"{corpus_tokens:,}-token corpus; train longer.")
+        few.append(f"the model saw {tokens_seen:,} tokens, less than one pass over the "
+                   f"{corpus_tokens:,}-token corpus")
+    if few:
+        out.append("Too few steps: " + "; ".join(few) + ": train longer with `trainer fit --steps N` "
+                   "(it resumes where it stopped).")
     if perplexity is not None and perplexity.change_pct is not None and perplexity.change_pct <= 0.05:
         out.append("No better than the base model on the held-out posts: train longer or with more "
                    "posts before publishing with it.")
