@@ -1,6 +1,6 @@
 """``make html`` of a small site (``pelican.main``), the plugin's model replaced by a stub sampler.
 
-``python stub_build.py SITE --day YYYY-MM-DD [--delay S] [--body-kb N]`` is what the killed-build
+``python stub_build.py SITE --day YYYY-MM-DD [--delay S] [--body-kb N] [--hostile]`` is what the killed-build
 and concurrent-build tests start (and kill): a ``make html`` of a site whose model takes ``delay``
 seconds to "sample" a post of about ``body_kb`` KB. The post's last line is ``END-OF-POST``, so a
 test can tell a whole post file from a partial one. When sampling starts the stub touches
@@ -20,8 +20,9 @@ REPO = Path(__file__).resolve().parents[2]
 END = "END-OF-POST"
 
 
-def write_site(site: Path) -> None:
-    """A site folder: pelicanconf.py (the project's theme and plugin) and one human post."""
+def write_site(site: Path, extra_settings: str = "") -> None:
+    """A site folder: pelicanconf.py (the project's theme and plugin, plus ``extra_settings``
+    lines) and one human post."""
     posts = site / "content" / "posts"
     posts.mkdir(parents=True, exist_ok=True)
     (posts / "first.md").write_text("Title: A human post\nDate: 2025-05-01 08:00\nCategory: Weather\n\n"
@@ -32,7 +33,7 @@ def write_site(site: Path) -> None:
         f"PLUGINS = ['plugin']\nPLUGIN_PATHS = [{str(REPO)!r}]\nFEED_ALL_ATOM = None\n"
         "CATEGORY_FEED_ATOM = None\nTRANSLATION_FEED_ATOM = None\nAUTHOR_FEED_ATOM = None\n"
         "AUTHOR_FEED_RSS = None\nDEFAULT_PAGINATION = False\nDAILY_POST_STRICT = True\n"
-        "DAILY_POST_MODEL = 'models/stub'\n", encoding="utf-8")
+        "DAILY_POST_MODEL = 'models/stub'\n" + extra_settings, encoding="utf-8")
 
 
 class SlowStubSampler:
@@ -58,6 +59,7 @@ def main() -> int:
     parser.add_argument("--day", required=True)
     parser.add_argument("--delay", type=float, default=0.0)
     parser.add_argument("--body-kb", type=int, default=4)
+    parser.add_argument("--hostile", action="store_true", help="publish hostile_texts.HostileSampler's posts")
     args = parser.parse_args()
     os.environ["DAILY_POST_DATE"] = args.day
     os.environ.pop("SOURCE_DATE_EPOCH", None)
@@ -65,7 +67,13 @@ def main() -> int:
 
     import plugin.generate as generate
 
-    sampler = SlowStubSampler(args.delay, args.body_kb)
+    if args.hostile:
+        sys.path.insert(0, str(Path(__file__).resolve().parent))
+        from hostile_texts import HostileSampler
+
+        sampler = HostileSampler()
+    else:
+        sampler = SlowStubSampler(args.delay, args.body_kb)
     generate.load_sampler = lambda *args, **kwargs: sampler
     # no torch: the settings classes of trainer.sampling / trainer.gate are not needed by the stub
     generate._build = lambda cls, values, setting: values
