@@ -120,19 +120,10 @@ def test_hostile_corpus_mixed_with_good_posts(tmp_path):
     print(json.dumps(figures))
 
 
-@pytest.mark.parametrize("kind", [k.__name__ for k in h.KINDS])
-def test_each_hostile_kind_alone(tmp_path, kind):
-    """Each kind on its own beside two good posts, so a failure names the input that breaks it."""
-    if FULL:
-        pytest.skip("covered by the full mixed run")
-    plan = h.make_site(tmp_path, 3, 2, seed=3, kinds=[getattr(h, kind)])
-    check_build(plan, build(tmp_path, timeout=60))
-
-
-@pytest.mark.parametrize("timezone", ["Asia/Tokyo", "America/New_York"])
-def test_dates_at_the_ends_of_the_calendar(tmp_path, timezone):
-    """Year 1 east of Greenwich and year 9999 west of it overflow when turned into UTC."""
-    plan = h.make_site(tmp_path, 0, 2, seed=1, timezone=timezone)
+def test_dates_at_the_ends_of_the_calendar(tmp_path):
+    """Year 9999 west of Greenwich overflows when turned into UTC (the mixed run, in Asia/Tokyo,
+    has year 1 east of it)."""
+    plan = h.make_site(tmp_path, 0, 2, seed=1, timezone="America/New_York")
     content = tmp_path / "content"
     for name, date in (("year-one.md", "0001-01-01 00:00"), ("year-9999.md", "9999-12-31 23:59")):
         (content / name).write_text(f"Title: Edge {name}\nDate: {date}\n\nWords here.\n", encoding="utf-8")

@@ -11,7 +11,7 @@ written (``checkpoints/.tmp-step-N-*`` exists), while the final model is being p
   ``--steps`` = what is left, and exits 0.
 
 At the end the weights equal, bit for bit, those of one uninterrupted run with the same seed (CPU,
-fp32). Fast variant: 4 kills; ``RELIABILITY_FULL=1``: 20 kills (figures in docs/reliability.md).
+fp32). Fast variant: 3 kills; ``RELIABILITY_FULL=1``: 20 kills (figures in docs/reliability.md).
 """
 from __future__ import annotations
 
@@ -28,7 +28,7 @@ import pytest
 
 from reliability_harness import FULL, PYTHON, child_env
 
-KILLS = 20 if FULL else 4
+KILLS = 20 if FULL else 3
 STEPS = 60 if FULL else 10
 RUN_TIMEOUT = 600
 
