@@ -192,11 +192,13 @@ def reference_nll(model, ids: list[int]) -> tuple[float, int]:
 def perplexity_pair(folder: Path, text: str, tokens: int, precision: str, label: str,
                     threads: int | None) -> None:
     """Held-out perplexity: fp32 teacher forcing vs the fast path at ``precision``."""
-    from trainer.sampling import Sampler, _load_model_and_tokenizer, _weights_file
+    import torch
+
+    from trainer.sampling import Sampler, _cast, _load_model_and_tokenizer, _weights_file
 
     _, gguf = _weights_file(folder)
     reference, tokenizer = _load_model_and_tokenizer(folder, gguf)
-    reference.float()
+    _cast(reference, torch.float32)
     ids = [tokenizer.eos_token_id] + tokenizer.encode(text, add_special_tokens=False)
     ids = ids[:tokens + 1]
     nll_ref, count = reference_nll(reference, ids)
@@ -236,7 +238,6 @@ def main(argv=None) -> int:
         if not args.skip_speed:
             fast = Sampler.load(folder, precision=args.precision, threads=args.threads)
             baseline, tokenizer = _load_model_and_tokenizer(folder, None)
-            baseline.float()
             eos = tokenizer.eos_token_id
             time_hf_generate(baseline, eos, 8, settings)  # warm-up
             time_fast(fast, 8, SamplingSettings(max_new_tokens=8))

@@ -8,10 +8,67 @@ channel (as fast as one per tensor here, and closer to fp32), activations quanti
 """
 from __future__ import annotations
 
+import functools
 import logging
 import warnings
 
 log = logging.getLogger(__name__)
+
+
+@functools.lru_cache(maxsize=1)
+def full_range_activations() -> bool:
+    """True when the CPU has VNNI (int8 dot products accumulate straight into int32).
+
+    PyTorch's dynamic int8 layers quantize activations to 7 bits by default ("reduce_range"), so
+    that older AVX2/AVX-512 kernels, which sum pairs of products in saturating int16, cannot
+    overflow. With VNNI there is no int16 step, and the eighth bit roughly quarters the
+    activation rounding error: on SmolLM2-135M, held-out perplexity +9 % with 7 bits, +2 % with 8.
+    """
+    try:
+        with open("/proc/cpuinfo", encoding="ascii", errors="replace") as handle:
+            for line in handle:
+                if line.startswith("flags"):
+                    flags = set(line.split(":", 1)[1].split())
+                    return bool(flags & {"avx512_vnni", "avx_vnni", "amx_int8"})
+    except OSError:
+        pass
+    return False
+
+
+def _int8_linear_class():
+    import torch
+    from torch import nn
+
+    class Int8Linear(nn.Module):
+        """A dynamically quantized linear layer (int8 weights, one scale per output channel) that
+        quantizes activations with 8 bits where the CPU allows it (``full_range_activations``)."""
+
+        def __init__(self, quantized, reduce_range: bool):
+            super().__init__()
+            self.packed = quantized._packed_params  # keeps the packed weights alive
+            self.reduce_range = reduce_range
+            self.in_features = quantized.in_features
+            self.out_features = quantized.out_features
+
+        def forward(self, x):
+            return torch.ops.quantized.linear_dynamic(
+                x, self.packed._packed_params, self.reduce_range).to(x.dtype)
+
+    return Int8Linear
+
+
+def _to_int8_linears(root):
+    """Replace each ``torch.ao`` dynamic quantized Linear under ``root`` by ``Int8Linear``."""
+    from torch.ao.nn.quantized.dynamic import Linear as DynamicLinear
+
+    cls = _int8_linear_class()
+    reduce_range = not full_range_activations()
+    for name, module in list(root.named_modules()):
+        if isinstance(module, DynamicLinear):
+            parent_name, _, child = name.rpartition(".")
+            parent = root.get_submodule(parent_name) if parent_name else root
+            setattr(parent, child, cls(module, reduce_range))
+    return root
 
 
 def int8_available() -> bool:
@@ -76,8 +133,9 @@ def quantize_int8(model, include_lm_head: bool = True):
         names.discard("lm_head")
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        return torch.ao.quantization.quantize_dynamic(
+        model = torch.ao.quantization.quantize_dynamic(
             model, {name: per_channel_dynamic_qconfig for name in names}, dtype=torch.qint8)
+    return _to_int8_linears(model)
 
 
 def quantize_int8_linears(linears: list) -> list:
@@ -92,7 +150,7 @@ def quantize_int8_linears(linears: list) -> list:
         warnings.simplefilter("ignore")
         quantized = torch.ao.quantization.quantize_dynamic(
             holder, {nn.Linear: per_channel_dynamic_qconfig}, dtype=torch.qint8)
-    return list(quantized)
+    return list(_to_int8_linears(quantized))
 
 
 def set_threads(threads: int | None = None) -> int:

@@ -402,13 +402,15 @@ class GPT2Decoder:
             self.layers.append({
                 "ln_1": (block.ln_1.weight.detach().float(), block.ln_1.bias.detach().float()),
                 "ln_2": (block.ln_2.weight.detach().float(), block.ln_2.bias.detach().float()),
-                "linears": (quantize_int8_linears([lin.float() for lin in linears]) if int8
-                            else [lin.float() for lin in linears]),
+                "linears": [_direct(lin) for lin in (
+                    quantize_int8_linears([lin.float() for lin in linears]) if int8
+                    else [lin.float() for lin in linears])],
             })
         head = nn.Linear(config.n_embd, self.wte.shape[0], bias=False)
         with torch.no_grad():
             head.weight.copy_(model.lm_head.weight.detach().float())
-        self.lm_head = quantize_int8_linears([head])[0] if int8 and quantize_lm_head else head
+        self.lm_head = _direct(quantize_int8_linears([head])[0] if int8 and quantize_lm_head
+                               else head)
         self.cache = None
         self.length = 0
 
@@ -481,6 +483,22 @@ class GPT2Decoder:
                 new.append(fresh)
             kept.append(tuple(new))
         self.cache = kept
+
+
+def _direct(linear):
+    """A plain function computing ``linear`` (skips ``nn.Module.__call__``; ~50 calls a token)."""
+    import torch
+    import torch.nn.functional as F
+
+    packed = getattr(getattr(linear, "packed", None), "_packed_params", None)
+    if packed is not None:  # trainer.quantize's Int8Linear
+        op, reduce_range = torch.ops.quantized.linear_dynamic, linear.reduce_range
+        return lambda x: op(x, packed, reduce_range)
+    if isinstance(linear, torch.nn.Linear):
+        weight, bias = linear.weight.detach(), linear.bias
+        bias = bias.detach() if bias is not None else None
+        return lambda x: F.linear(x, weight, bias)
+    return linear
 
 
 def make_decoder(model, precision: str, device: str):
