@@ -62,12 +62,13 @@ def build_from_scratch(texts: list[str], size: str, *, seed: int):
 
 
 # --------------------------------------------------------------------------- the three sources
-def _from_pretrained(source, **kwargs):
+def _from_pretrained(source, *, use_safetensors: bool | None = None, **kwargs):
     import torch
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
     tokenizer = AutoTokenizer.from_pretrained(source, **kwargs)
-    model = AutoModelForCausalLM.from_pretrained(source, dtype=torch.float32, **kwargs)
+    model = AutoModelForCausalLM.from_pretrained(source, dtype=torch.float32,
+                                                 use_safetensors=use_safetensors, **kwargs)
     return model, tokenizer
 
 
@@ -82,9 +83,16 @@ def _load_folder(path: Path):
             f"{path} is not a model folder (no config.json): pass a folder written by "
             "save_pretrained (e.g. models/blog), a .gguf file or a Hugging Face id"
         )
-    try:
-        return _from_pretrained(str(path))
-    except (OSError, ValueError, KeyError, RuntimeError) as exc:
+    if not any(path.glob("*.safetensors")):
+        pickled = [p.name for p in path.iterdir() if p.suffix in (".bin", ".pt", ".pth", ".ckpt")]
+        found = f" (it holds {', '.join(sorted(pickled))}, a pickle format that is never loaded)" if pickled else ""
+        raise ModelError(
+            f"cannot load the model in {path}: no model.safetensors{found}; convert it to "
+            "safetensors (save_pretrained(..., safe_serialization=True)) or pass another --model"
+        )
+    try:  # safetensors only: pickled weights (pytorch_model.bin) are never opened
+        return _from_pretrained(str(path), use_safetensors=True)
+    except Exception as exc:  # noqa: BLE001 - any failure to load is one line for the user
         raise ModelError(f"cannot load the model in {path}: {_first_line(exc)}") from None
 
 

@@ -80,3 +80,45 @@ def test_missing_run_folder_is_not_looked_up_on_the_hub(offline, tmp_path, monke
     (tmp_path / "models" / "blog" / "checkpoints").mkdir(parents=True)
     with pytest.raises(ModelError, match="no final model yet .*checkpoints/step-N"):
         load_model("models/blog")
+
+
+class _Boom:
+    """A pickle that would create a folder if anyone unpickled it."""
+
+    def __init__(self, marker):
+        self.marker = str(marker)
+
+    def __reduce__(self):
+        import os
+
+        return (os.mkdir, (self.marker,))
+
+
+def test_folder_with_pickled_weights_only_is_refused_in_one_line(tmp_path, tiny_model_dir):
+    """Safetensors only: a folder holding pytorch_model.bin is never unpickled, and the refusal is
+    one ModelError line (not an UnpicklingError traceback)."""
+    import pickle
+    import shutil
+
+    folder = tmp_path / "model"
+    shutil.copytree(tiny_model_dir, folder)
+    for weights in folder.glob("*.safetensors"):
+        weights.unlink()
+    marker = tmp_path / "pwned"
+    (folder / "pytorch_model.bin").write_bytes(pickle.dumps(_Boom(marker)))
+    with pytest.raises(ModelError) as error:
+        load_model(str(folder))
+    message = str(error.value)
+    assert "no model.safetensors" in message and "pytorch_model.bin" in message and "\n" not in message
+    assert not marker.exists()
+
+
+def test_broken_safetensors_is_one_model_error(tmp_path, tiny_model_dir):
+    import shutil
+
+    folder = tmp_path / "model"
+    shutil.copytree(tiny_model_dir, folder)
+    (folder / "model.safetensors").write_bytes(b"\x00garbage")
+    with pytest.raises(ModelError, match="cannot load the model in") as error:
+        load_model(str(folder))
+    assert "\n" not in str(error.value)
