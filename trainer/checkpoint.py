@@ -26,6 +26,7 @@ from typing import Any
 import torch
 
 from corpus_builder.fileio import atomic_replace_dir, atomic_write_json
+from trainer.errors import RunFolderError
 
 log = logging.getLogger(__name__)
 
@@ -87,10 +88,37 @@ def save_checkpoint(run_dir: str | os.PathLike, step: int, *, model, tokenizer,
         torch.save(training_state, tmp / TRAINING_STATE)
         atomic_write_json(tmp / TRAINER_STATE, {**trainer_state, "step": step})
         atomic_replace_dir(tmp, final)
-    except BaseException:
+    except BaseException as exc:
         shutil.rmtree(tmp, ignore_errors=True)
+        if is_write_error(exc):
+            raise RunFolderError(
+                f"cannot write checkpoint step-{step} in {parent}: {write_reason(exc)}; "
+                f"{_intact(run_dir, step)}free some space (or fix the folder) and run the same command again"
+            ) from None
         raise
     return final
+
+
+def is_write_error(exc: BaseException) -> bool:
+    """A failure of the disk rather than of the program: full, read-only, no permission, I/O."""
+    if isinstance(exc, OSError):
+        return True
+    if type(exc).__name__ == "SafetensorError":  # safetensors' Rust writer: "No space left on device (os error 28)"
+        return True
+    # torch.save: "PytorchStreamWriter failed writing file data/0: file write failed"
+    return isinstance(exc, RuntimeError) and "write" in str(exc).lower() and "file" in str(exc).lower()
+
+
+def write_reason(exc: BaseException) -> str:
+    if isinstance(exc, OSError) and exc.strerror:
+        return exc.strerror
+    text = " ".join(str(exc).split()) or type(exc).__name__
+    return text[:200]
+
+
+def _intact(run_dir, failed_step: int | None) -> str:
+    previous = [step for step, _ in list_checkpoints(run_dir) if step != failed_step]
+    return f"the previous checkpoint step-{previous[-1]} is intact; " if previous else ""
 
 
 def load_checkpoint(path: str | os.PathLike, *, load_model: bool = True) -> Checkpoint:
@@ -129,8 +157,6 @@ def load_latest(run_dir: str | os.PathLike, *, load_model: bool = True) -> Check
         checkpoint.skipped = skipped
         return checkpoint
     if skipped:
-        from trainer.errors import RunFolderError
-
         raise RunFolderError(
             f"no readable checkpoint in {checkpoint_dir(run_dir)} ({len(skipped)} damaged): "
             "pass --fresh to start over, or --run OTHER"
@@ -166,8 +192,13 @@ def save_model_dir(folder: str | os.PathLike, model, tokenizer, *, extra: dict |
         if extra is not None:
             atomic_write_json(tmp / "checkpoint.json", extra)
         atomic_replace_dir(tmp, folder)
-    except BaseException:
+    except BaseException as exc:
         shutil.rmtree(tmp, ignore_errors=True)
+        if is_write_error(exc):
+            raise RunFolderError(
+                f"cannot write {folder}: {write_reason(exc)}; the previous {folder.name}/ is intact: "
+                "free some space (or fix the folder) and run the same command again"
+            ) from None
         raise
     return folder
 
@@ -181,9 +212,17 @@ def publish_model(run_dir: str | os.PathLike, model, tokenizer) -> None:
     if tmp.exists():
         shutil.rmtree(tmp)
     try:
-        tmp.mkdir(parents=True)
-        model.save_pretrained(tmp, safe_serialization=True)
-        tokenizer.save_pretrained(tmp)
+        try:
+            tmp.mkdir(parents=True)
+            model.save_pretrained(tmp, safe_serialization=True)
+            tokenizer.save_pretrained(tmp)
+        except Exception as exc:
+            if not is_write_error(exc):
+                raise
+            raise RunFolderError(
+                f"cannot write the final model in {run_dir}: {write_reason(exc)}; "
+                f"{_intact(run_dir, None)}free some space and run the same command again"
+            ) from None
         new = sorted(p.name for p in tmp.iterdir())
         weights = [n for n in new if n.endswith(".safetensors")]
         for name in [n for n in new if n not in weights] + weights:

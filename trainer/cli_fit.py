@@ -124,6 +124,11 @@ def fit_command(**options) -> None:
     except TrainerError as exc:
         click.echo(f"error: {exc}", err=True)
         sys.exit(1)
+    except OSError as exc:  # a disk that is full, read-only or gone (logs, samples, plots, ...)
+        where = f" ({exc.filename})" if exc.filename else ""
+        click.echo(f"error: cannot write{where}: {exc.strerror or exc}; the last checkpoint is intact: "
+                   "free some space (or fix the folder) and run the same command again", err=True)
+        sys.exit(1)
     except KeyboardInterrupt:
         click.echo("aborted (no checkpoint written since the last one)", err=True)
         sys.exit(130)

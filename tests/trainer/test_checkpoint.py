@@ -1,6 +1,8 @@
 """Checkpoints: atomic folders, newest readable wins, pruning, and the final model in the run folder."""
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 import torch
 
@@ -69,3 +71,86 @@ def test_publish_model_replaces_the_model_files(tmp_path, tiny_model_and_tokeniz
 
     assert AutoModelForCausalLM.from_pretrained(tmp_path).config.n_layer == model.config.n_layer
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(".final")]
+
+
+def _tree(folder):
+    return {str(p.relative_to(folder)): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+def _disk_full_in_torch_save(monkeypatch):
+    import errno
+
+    def full(obj, path, *args, **kwargs):
+        with open(path, "wb") as handle:
+            handle.write(b"PK\x03\x04 half")  # a half-written file, then the disk is full
+        raise OSError(errno.ENOSPC, "No space left on device", str(path))
+
+    monkeypatch.setattr(ckpt.torch, "save", full)
+
+
+def _disk_full_in_safetensors(monkeypatch, model):
+    from safetensors import SafetensorError
+
+    def full(folder, *args, **kwargs):
+        (folder / "model.safetensors").write_bytes(b"half")
+        raise SafetensorError("Error while serializing: IoError(Os { code: 28, kind: StorageFull, "
+                              "message: \"No space left on device\" })")
+
+    monkeypatch.setattr(model, "save_pretrained", full)
+
+
+@pytest.mark.parametrize("where", ["torch.save", "safetensors"])
+def test_disk_full_while_saving_keeps_the_previous_checkpoints(tmp_path, tiny_model_and_tokenizer, monkeypatch, where):
+    model, tokenizer = tiny_model_and_tokenizer
+    _save(tmp_path, 1, model, tokenizer)
+    _save(tmp_path, 2, model, tokenizer)
+    before = _tree(tmp_path)
+    if where == "torch.save":
+        _disk_full_in_torch_save(monkeypatch)
+    else:
+        _disk_full_in_safetensors(monkeypatch, model)
+    with pytest.raises(RunFolderError) as error:
+        _save(tmp_path, 3, model, tokenizer)
+    message = str(error.value)
+    assert "\n" not in message
+    assert "cannot write checkpoint step-3" in message and "No space left on device" in message
+    assert "step-2 is intact" in message and "run the same command again" in message
+    assert _tree(tmp_path) == before  # no half-written step-3, no temp folder left behind
+    assert sorted(p.name for p in (tmp_path / "checkpoints").iterdir()) == ["step-1", "step-2"]
+    assert ckpt.load_latest(tmp_path).step == 2
+
+
+def test_disk_full_while_publishing_keeps_the_previous_model(tmp_path, tiny_model_and_tokenizer, monkeypatch):
+    model, tokenizer = tiny_model_and_tokenizer
+    ckpt.publish_model(tmp_path, model, tokenizer)
+    ckpt.save_model_dir(tmp_path / "best", model, tokenizer, extra={"step": 1})
+    before = _tree(tmp_path)
+    _disk_full_in_safetensors(monkeypatch, model)
+    with pytest.raises(RunFolderError, match="cannot write the final model in .*No space left on device"):
+        ckpt.publish_model(tmp_path, model, tokenizer)
+    with pytest.raises(RunFolderError, match="cannot write .*best.*the previous best/ is intact"):
+        ckpt.save_model_dir(tmp_path / "best", model, tokenizer, extra={"step": 2})
+    assert _tree(tmp_path) == before
+
+
+def test_fit_command_on_a_full_disk_prints_one_line(fit_config, monkeypatch):
+    """Through the CLI: exit status 1, one 'error:' line, no traceback; the checkpoints stay."""
+    from click.testing import CliRunner
+
+    from trainer.cli import main
+
+    cfg = fit_config(steps=2, save_every=1, eval_every=100)
+    args = ["fit", "--corpus", cfg.corpus, "--model", cfg.model, "--run", cfg.run, "--steps", "2",
+            "--block-size", "32", "--batch-size", "2", "--eval-every", "100", "--sample-every", "0",
+            "--save-every", "1", "--keep", "2", "--precision", "fp32", "--compile", "off",
+            "--device", "cpu", "--no-progress"]
+    assert CliRunner().invoke(main, args).exit_code == 0
+    run_dir = Path(cfg.run)
+    before = _tree(run_dir / "checkpoints")
+    _disk_full_in_torch_save(monkeypatch)
+    result = CliRunner().invoke(main, args)
+    assert result.exit_code == 1
+    lines = [line for line in result.output.splitlines() if line.strip()]
+    assert [line for line in lines if line.startswith("error:")] == [lines[-1]]
+    assert "cannot write checkpoint step-3" in lines[-1] and "Traceback" not in result.output
+    assert _tree(run_dir / "checkpoints") == before
