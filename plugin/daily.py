@@ -69,6 +69,7 @@ def publish(settings: dict, days: list[dt.date], sampler=None) -> Outcome:
         sampler = generate.load_sampler(model_path(settings), str(get(settings, "DAILY_POST_PRECISION")),
                                         demo=is_demo_model(settings))
     with store.folder_lock(folder):
+        store.remove_stale_temps(folder)  # what builds killed while writing left behind
         outcome.existing = store.posts_by_day(folder)  # another build may have written them
         todo = [day for day in days if day not in outcome.existing]
         if not todo:

@@ -3,7 +3,9 @@
 A post "exists for a day" when a Markdown file in the generated folder carries the generated flag
 and that day's date (its ``Date`` header, else its ``YYYY-MM-DD-`` file name prefix). Files are
 created with ``atomic_create_text``: written whole, never overwritten. A ``flock`` on
-``<folder>/.daily-post.lock`` makes concurrent builds write one post, not two.
+``<folder>/.daily-post.lock`` makes concurrent builds write one post, not two. A build killed while
+it wrote a post leaves its temporary file (``.YYYY-MM-DD-<slug>.md.XXXXXXXX.tmp``: hidden and not
+``.md``, so Pelican never reads it); the next build that takes the lock removes the stale ones.
 """
 from __future__ import annotations
 
@@ -12,6 +14,7 @@ import datetime as dt
 import logging
 import os
 import re
+import time
 from pathlib import Path
 from typing import Iterator
 
@@ -27,6 +30,10 @@ logger = logging.getLogger(__name__)
 LOCK_NAME = ".daily-post.lock"
 _META_LINE = re.compile(r"^([A-Za-z0-9_-]+):\s*(.*)$")
 _DATE_PREFIX = re.compile(r"^(\d{4}-\d{2}-\d{2})")
+# The temporary file atomic_create_text makes for a post: "." + post file name + "." + the 8
+# characters tempfile.mkstemp picks + ".tmp". Nothing else in the folder is ever removed.
+_POST_TEMP = re.compile(r"^\.\d{4}-\d{2}-\d{2}-[^/]*\.md\.[a-z0-9_]{8}\.tmp$")
+STALE_TEMP_S = 300  # a writer that holds the lock finishes in seconds; others get 5 minutes
 
 
 def read_header(path: Path) -> dict[str, str]:
@@ -86,6 +93,31 @@ def folder_lock(folder: Path) -> Iterator[None]:
             yield
         finally:
             fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
+
+
+def remove_stale_temps(folder: Path, older_than_s: float = STALE_TEMP_S) -> list[Path]:
+    """Remove the post temporary files that killed builds left in ``folder`` (call it holding
+    :func:`folder_lock`). Only files named like ours and untouched for ``older_than_s`` seconds go:
+    a writer that does not take the lock may still be writing a younger one."""
+    removed: list[Path] = []
+    if not folder.is_dir():
+        return removed
+    cutoff = time.time() - older_than_s
+    for path in sorted(folder.glob(".*.tmp")):
+        if not _POST_TEMP.match(path.name):
+            continue
+        try:
+            if not path.is_file() or path.is_symlink() or path.stat().st_mtime > cutoff:
+                continue
+            path.unlink()
+        except OSError as err:
+            logger.warning("daily post: cannot remove the stale temporary file %s: %s", path, err)
+            continue
+        removed.append(path)
+    if removed:
+        logger.info("daily post: removed %d temporary file(s) left by killed builds in %s",
+                    len(removed), folder)
+    return removed
 
 
 def existing_slugs(settings: dict) -> set[str]:
@@ -181,11 +213,8 @@ def render_post(post, day: dt.date, slug: str, settings: dict) -> str:
 def write_post(folder: Path, day: dt.date, slug: str, content: str) -> Path | None:
     """Create ``<folder>/YYYY-MM-DD-<slug>.md``; None when that file already existed."""
     path = folder / f"{day.isoformat()}-{slug}.md"
+    # created with the permissions of any file the user creates (umask), so a build running as
+    # another user (cron, CI, a web server) can read it
     if not atomic_create_text(path, content):
         return None
-    # the temporary file was created 0600: give the post the permissions of any file the user
-    # creates (umask), so a build running as another user (cron, CI) can read it
-    umask = os.umask(0)
-    os.umask(umask)
-    os.chmod(path, 0o666 & ~umask)
     return path
