@@ -23,10 +23,13 @@ _ensure_project_importable()
 
 
 def register() -> None:
+    import logging
+
     from pelican import signals
 
     from . import hooks
 
+    logging.getLogger("pelican").addFilter(hooks.strict_failure_filter)  # added once: same object
     signals.initialized.connect(hooks.on_initialized)
     signals.article_generator_init.connect(hooks.on_article_generator_init)
     signals.article_generator_pretaxonomy.connect(hooks.on_article_generator_pretaxonomy)

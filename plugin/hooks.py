@@ -7,7 +7,10 @@
 - ``article_generator_pretaxonomy``: hide generated posts dated after today (scheduled posts).
 - ``finalized``: copy the model's loss plot into the output for the machine page.
 
-Any failure is one warning and the site builds; DAILY_POST_STRICT = True makes it fail instead.
+Any failure is one warning and the site builds; DAILY_POST_STRICT = True makes it fail instead,
+with one line: ``pelican`` logs the DailyPostError as "CRITICAL DailyPostError: daily post: no post
+for DAY: why" and exits 1; ``strict_failure_filter`` keeps Pelican from printing a traceback under
+that line (the message says everything; ``pelican --debug`` still shows it).
 """
 from __future__ import annotations
 
@@ -27,11 +30,24 @@ def _loaded(settings: dict) -> bool:
     return PLUGIN_NAME in names
 
 
+def strict_failure_filter(record: logging.LogRecord) -> bool:
+    """A filter on the ``pelican`` logger: Pelican's ``main`` logs the exception that ends a build
+    with ``exc_info=True``; for a DailyPostError (strict mode) drop the traceback, keep the line."""
+    exc = record.exc_info[1] if isinstance(record.exc_info, tuple) else None
+    if exc is not None:
+        from .daily import DailyPostError
+
+        if isinstance(exc, DailyPostError):
+            record.exc_info = None
+            record.exc_text = None
+    return True
+
+
 def _fail(settings: dict, message: str, err: BaseException | None = None) -> None:
     if get(settings, "DAILY_POST_STRICT"):
         from .daily import DailyPostError
 
-        raise DailyPostError(message) from err
+        raise DailyPostError(f"{message}; the build fails because DAILY_POST_STRICT = True") from err
     logger.warning("%s. The site was built without it (DAILY_POST_STRICT = True fails the build instead).",
                    message)
 
