@@ -3,7 +3,8 @@
 Nothing here imports torch or Pelican, so the corpus builder, the trainer and the plugin can all
 use it. "Atomic" means: write a temporary file (or folder) in the target's own directory, flush it
 to disk, then rename it over the target. A crash at any moment leaves either the old file or the
-new one, never a half-written one.
+new one, never a half-written one. New files get the permissions a plain ``open()`` would give them
+(0666 less the umask), not the 0600 of ``tempfile.mkstemp``.
 """
 from __future__ import annotations
 
@@ -19,6 +20,38 @@ from typing import Any
 # Lone surrogates: how Python holds the bytes of a file name that is not valid UTF-8
 # (os.fsdecode's "surrogateescape"). They cannot be encoded as UTF-8.
 _SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def current_umask() -> int:
+    """The process umask. Read from /proc/self/status (Linux) without changing it; elsewhere set
+    and restored with ``os.umask`` (two calls: another thread creating a file in between would get
+    umask 0o022 for it)."""
+    try:
+        with open("/proc/self/status", encoding="ascii", errors="replace") as handle:
+            for line in handle:
+                if line.startswith("Umask:"):
+                    return int(line.split()[1], 8)
+    except (OSError, ValueError, IndexError):
+        pass
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
+def _mkstemp_like_open(target: Path) -> tuple[int, str]:
+    """A temporary file next to ``target`` with the mode ``open()`` would give a new file (where
+    the file system keeps modes at all: elsewhere it stays as mkstemp made it)."""
+    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+    try:
+        if hasattr(os, "fchmod"):
+            os.fchmod(fd, 0o666 & ~current_umask())
+    except OSError:
+        pass  # e.g. a FAT or SMB mount that refuses chmod: a plain open() would work there too
+    except BaseException:
+        os.close(fd)
+        os.unlink(tmp)
+        raise
+    return fd, tmp
 
 
 def atomic_write_bytes(path: str | os.PathLike, data: bytes) -> Path:
@@ -39,7 +72,7 @@ def atomic_write_files(files: list[tuple[str | os.PathLike, bytes]]) -> list[Pat
     try:
         for target, (_, data) in zip(targets, files):
             target.parent.mkdir(parents=True, exist_ok=True)
-            fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+            fd, tmp = _mkstemp_like_open(target)
             temps.append(tmp)
             with os.fdopen(fd, "wb") as handle:
                 handle.write(data)
@@ -90,7 +123,7 @@ def atomic_create_text(path: str | os.PathLike, text: str) -> bool:
     """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    fd, tmp = _mkstemp_like_open(path)
     try:
         with os.fdopen(fd, "wb") as handle:
             handle.write(text.encode("utf-8"))
