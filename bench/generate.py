@@ -199,8 +199,10 @@ def perplexity_pair(folder: Path, text: str, tokens: int, precision: str, label:
     _, gguf = _weights_file(folder)
     reference, tokenizer = _load_model_and_tokenizer(folder, gguf)
     _cast(reference, torch.float32)
+    limit = getattr(reference.config, "n_positions", None) or getattr(
+        reference.config, "max_position_embeddings", tokens + 1)
     ids = [tokenizer.eos_token_id] + tokenizer.encode(text, add_special_tokens=False)
-    ids = ids[:tokens + 1]
+    ids = ids[:min(tokens + 1, limit)]
     nll_ref, count = reference_nll(reference, ids)
     del reference
     fast = Sampler.load(folder, precision=precision, threads=threads)
