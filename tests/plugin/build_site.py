@@ -25,14 +25,14 @@ def main() -> int:
     parser.add_argument("--title", default=None, help="the stub's post title")
     args = parser.parse_args()
 
-    import conftest  # noqa: E402  (the tests' site helpers)
+    import plugin_site  # noqa: E402  (the tests' site helpers)
 
     if args.stub:
         import types
 
         import plugin.generate as generate
 
-        sampler = conftest.StubSampler(**({"title": args.title} if args.title else {}))
+        sampler = plugin_site.StubSampler(**({"title": args.title} if args.title else {}))
         original = sampler.best_post
 
         def slow_best_post(*a, **kw):
@@ -45,8 +45,8 @@ def main() -> int:
         stub = types.SimpleNamespace(GateSettings=dict, SamplingSettings=dict)
         sys.modules["trainer.gate"] = sys.modules["trainer.sampling"] = stub
 
-    settings = conftest.site_settings(Path(args.root), **json.loads(args.settings))
-    conftest.build(settings)
+    settings = plugin_site.site_settings(Path(args.root), **json.loads(args.settings))
+    plugin_site.build(settings)
     if args.modules:
         print(json.dumps(sorted(name for name in HEAVY if name in sys.modules)))
     return 0

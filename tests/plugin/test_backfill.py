@@ -5,7 +5,7 @@ import datetime as dt
 
 from click.testing import CliRunner
 
-from conftest import StubSampler, build, site_settings
+from plugin_site import StubSampler, build, site_settings
 from plugin import backfill as backfill_module
 from plugin import generate
 

@@ -9,7 +9,7 @@ import shutil
 import pytest
 from bs4 import BeautifulSoup
 
-from conftest import REPO, build
+from plugin_site import REPO, build
 from test_site_build import XSS_BODY, XSS_TITLE
 
 

@@ -10,7 +10,7 @@ import markdown
 import pytest
 from bs4 import BeautifulSoup
 
-from conftest import REPO
+from plugin_site import REPO
 from plugin import dates, machine, settings as cfg, store, text
 
 SITE = {"SITENAME": "Test Station", "SITEURL": "", "TIMEZONE": "Europe/Stockholm"}

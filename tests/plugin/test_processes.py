@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from conftest import run_build_subprocess
+from plugin_site import run_build_subprocess
 
 
 def _finish(proc):

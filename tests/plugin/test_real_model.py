@@ -2,7 +2,7 @@
 gives the same post in a fresh site, and the post is written, read and published by Pelican."""
 from __future__ import annotations
 
-from conftest import build, site_settings, write_site
+from plugin_site import build, site_settings, write_site
 
 LENIENT = {
     # an untrained model writes noise: let any text through except HTML, which the gate rejects

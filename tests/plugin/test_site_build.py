@@ -9,7 +9,7 @@ from xml.etree import ElementTree
 import pytest
 from bs4 import BeautifulSoup
 
-from conftest import STUB_TITLE, StubSampler, build, site_settings
+from plugin_site import STUB_TITLE, StubSampler, build, site_settings
 
 
 def _generated(root):
@@ -60,7 +60,7 @@ def test_same_date_gives_same_seed_and_next_day_another_post(site, stub_sampler,
     assert stub_sampler.calls[0] != stub_sampler.calls[1]
     other = site.parent / "again"
     other.mkdir()
-    from conftest import write_site
+    from plugin_site import write_site
 
     write_site(other)
     build(site_settings(other))
@@ -68,7 +68,7 @@ def test_same_date_gives_same_seed_and_next_day_another_post(site, stub_sampler,
 
 
 def test_slug_never_collides_with_an_existing_post(site, stub_sampler, fixed_day):
-    stub_sampler.title = "Machine words"  # tests/plugin/conftest.py: a user post has this slug
+    stub_sampler.title = "Machine words"  # tests/plugin/plugin_site.py: a user post has this slug
     build(site_settings(site))
     [post] = _generated(site)
     assert "Slug: machine-words-2026-03-14" in _read(post)

@@ -11,7 +11,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from conftest import REPO
+from plugin_site import REPO
 
 import plugin  # noqa: F401  (register() is what installs the filter; the filter itself is tested)
 from plugin.daily import DailyPostError
