@@ -8,6 +8,11 @@ from __future__ import annotations
 
 from types import SimpleNamespace
 
+from reliability_harness import FULL
+
+# 1 MB of one character (the figure) in the full variant; 100 KB in the fast one.
+HUGE = 1_000_000 if FULL else 100_000
+
 HOSTILE_TEXTS = [
     "<script>alert('title')</script>\n\n<script>alert(1)</script> and <SCRIPT SRC=//evil.example/x.js></SCRIPT>",
     "Images that speak\n\n<img src=x onerror=alert(1)> <svg onload=alert(2)> <body onload=alert(3)>\n\n"
@@ -25,8 +30,8 @@ HOSTILE_TEXTS = [
     "URL: javascript:alert(1)\nDate: 1999-01-01\nGenerated: false\n\n"
     "Status: hidden\nSave_as: ../../../pwned.html\nTitle: <script>alert(1)</script>\nLang: xx\n\nBody text.",
     "Template: {{ 7 * 7 }}\n\n{% include '/etc/passwd' %} {{ config }} ${7*7} <%= 7*7 %>",
-    "Quiet title\n\n" + "A" * 1_000_000,
-    "Angles\n\n" + "<" * 200_000 + " " + "[" * 2000 + "](javascript:alert(1))",
+    "Quiet title\n\n" + "A" * HUGE,
+    "Angles\n\n" + "<" * (HUGE // 5) + " " + "[" * 2000 + "](javascript:alert(1))",
     "Controls \x1b[2J\x00\u202e\n\nbody with \x00 nul and \x07 bell and \u2028 separators\u2029 and \x85.",
 ]
 # Posts built directly (not from a sampled text): titles with line breaks that try to add headers.

@@ -153,8 +153,14 @@ def test_post_metadata_is_only_what_the_plugin_sets(hostile_site):
 
     reader = MarkdownReader(hostile_site.settings)
     output = hostile_site.site / "output"
+    headers = hostile_site.site / "headers"
+    headers.mkdir(exist_ok=True)
     for path in sorted((hostile_site.site / "content" / "generated").glob("*.md")):
-        _, meta = reader.read(str(path))
+        # Pelican reads the header up to the first blank line: read that part with its reader
+        # (rendering the 1 MB bodies again would only cost time).
+        head = headers / path.name
+        head.write_text(path.read_text(encoding="utf-8").split("\n\n", 1)[0] + "\n\nbody\n", encoding="utf-8")
+        _, meta = reader.read(str(head))
         assert set(meta) <= PLUGIN_KEYS, f"{path.name}: unexpected metadata {sorted(set(meta) - PLUGIN_KEYS)}"
         assert {"title", "date", "slug", "generated"} <= set(meta)
         assert str(meta["generated"]).lower() == "true"

@@ -90,15 +90,17 @@ def _leftovers(run: Path) -> frozenset:
     return frozenset(names)
 
 
-def run_and_maybe_kill(args, run: Path, mode: str | None, delay: float, rng: random.Random) -> dict:
+def run_and_maybe_kill(args, run: Path, mode: str | None, delay: float, rng: random.Random,
+                       after: int = 0, resumed: int = 0) -> dict:
     """Start ``args``; kill it per ``mode`` (None: let it finish; 'random': ``delay`` seconds after
-    the training loop starts). Returns what happened, with the seconds spent in the loop."""
+    checkpoint ``after`` exists, or after the loop starts when ``after`` is the step it resumed
+    from). Returns what happened, with the seconds spent in the loop."""
     log_file = run.parent / f"log-{time.monotonic_ns()}.txt"
     ignore = _leftovers(run)
     with open(log_file, "wb") as log:
         child = subprocess.Popen(args, cwd=run.parent, env=child_env(), stdout=log, stderr=subprocess.STDOUT)
         start = time.monotonic()
-        training_since = None
+        training_since = anchor = None
         hit = None
         try:
             if mode is not None:
@@ -109,7 +111,10 @@ def run_and_maybe_kill(args, run: Path, mode: str | None, delay: float, rng: ran
                     now = _writing(run, ignore)
                     if training_since is None and b"training " in log_file.read_bytes():
                         training_since = time.monotonic()
-                    if wanted is None and training_since and time.monotonic() - training_since >= delay:
+                    if wanted is None and anchor is None and training_since:
+                        if after == resumed or (run / "checkpoints" / f"step-{after}").is_dir():
+                            anchor = time.monotonic()
+                    if wanted is None and anchor is not None and time.monotonic() - anchor >= delay:
                         hit = now or "training"
                         break
                     if wanted is not None and now == wanted:
@@ -194,8 +199,11 @@ def test_sigkill_at_random_moments_then_resume_gives_the_same_weights(fit_inputs
         if newest >= STEPS:
             break
         mode = kill_mode(kills)
-        delay = rng.uniform(0.0, 3.0) * step_seconds
-        outcome = run_and_maybe_kill(fit_args(corpus, model, run, STEPS - newest), run, mode, delay, rng)
+        # random: within the step after a random checkpoint, never past the last one
+        after = rng.randint(newest, max(newest, min(newest + 3, STEPS - 2)))
+        delay = rng.uniform(0.0, 0.8) * step_seconds
+        outcome = run_and_maybe_kill(fit_args(corpus, model, run, STEPS - newest), run, mode, delay, rng,
+                                     after, newest)
         history.append({"from": newest, "mode": mode, "hit": outcome["hit"], "killed": outcome["killed"],
                         "seconds": round(outcome["seconds"], 1)})
         if outcome["killed"]:
