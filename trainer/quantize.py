@@ -107,11 +107,12 @@ def conv1d_to_linear(model):
     return model
 
 
-def quantize_int8(model, include_lm_head: bool = True):
+def quantize_int8(model, include_lm_head: bool = True, keep_float: tuple[str, ...] = ()):
     """``model`` with int8 weights in its linear layers (CPU only; modifies ``model``).
 
-    ``include_lm_head=False`` keeps the output projection in float, which costs speed for a
-    large vocabulary but keeps the logits closer to fp32.
+    ``include_lm_head=False`` keeps the output projection in float, and ``keep_float`` any layer
+    whose name ends with one of the given suffixes: that costs speed but keeps the logits closer
+    to fp32 where activations have outliers.
     """
     import torch
     from torch import nn
@@ -128,7 +129,8 @@ def quantize_int8(model, include_lm_head: bool = True):
                 model.lm_head.bias.copy_(lm_head.bias)
     from torch.ao.quantization import per_channel_dynamic_qconfig
 
-    names = {name for name, m in model.named_modules() if isinstance(m, nn.Linear)}
+    names = {name for name, m in model.named_modules()
+             if isinstance(m, nn.Linear) and not (keep_float and name.endswith(keep_float))}
     if not include_lm_head:
         names.discard("lm_head")
     with warnings.catch_warnings():

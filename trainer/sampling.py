@@ -517,7 +517,10 @@ def make_decoder(model, precision: str, device: str):
             return GPT2Decoder(model)
         from trainer.quantize import quantize_int8
 
-        model = quantize_int8(model)
+        # Llama-style models carry activation outliers into the MLP's down projection: int8
+        # there (and in the output projection) cost SmolLM2-135M +2.8 % held-out perplexity;
+        # kept in float, +0.1 %.
+        model = quantize_int8(model, include_lm_head=False, keep_float=("down_proj",))
     return HFDecoder(model, device)
 
 
