@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import os
 import random
-import stat
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -277,11 +276,6 @@ def make_site(folder: Path, n_bad: int, n_good: int, seed: int = 0, timezone: st
     return plan
 
 
-def can_drop_read_override() -> bool:
-    """Whether files with mode 000 are unreadable for the build (as root, after dropping caps)."""
-    return os.geteuid() != 0 or bool(_setpriv())
-
-
 def _setpriv() -> str | None:
     for folder in ("/usr/bin", "/bin", "/usr/sbin", "/sbin"):
         candidate = Path(folder) / "setpriv"
@@ -298,10 +292,3 @@ def drop_read_override_prefix() -> list[str]:
     if not setpriv:
         return []
     return [setpriv, "--inh-caps=-all", "--bounding-set=-dac_override,-dac_read_search"]
-
-
-def is_mode_000(path: Path) -> bool:
-    try:
-        return stat.S_IMODE(os.lstat(path).st_mode) == 0
-    except OSError:
-        return False

@@ -14,7 +14,6 @@ from __future__ import annotations
 import contextlib
 import errno
 import hashlib
-import json
 import os
 import subprocess
 import uuid
@@ -23,7 +22,7 @@ from pathlib import Path
 import pytest
 
 import stub_build
-from reliability_harness import PYTHON, child_env, run_cli
+from reliability_harness import run_cli
 
 
 # --------------------------------------------------------------------------- helpers

@@ -14,7 +14,6 @@ file, and every build either succeeds or fails with one clear line (no traceback
 from __future__ import annotations
 
 import json
-import os
 import random
 import signal
 import subprocess
