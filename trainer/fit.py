@@ -46,6 +46,7 @@ MIN_LR_RATIO = 0.1  # cosine decays to 10 % of --lr
 GRAD_CLIP = 1.0
 EVAL_WINDOWS = 64  # validation windows per evaluation during training (a fixed, spread subset)
 SAMPLE_TOP_K = 50
+SMALL_MODEL_WIDTH = 256  # hidden size up to which CPU training uses one thread (cpu_threads_for)
 LOG_EVERY = 10  # read the loss back from the device every N steps (each read waits for the GPU)
 FORMAT = 1
 
@@ -301,6 +302,29 @@ def fit(cfg: FitConfig, *, stop: StopSignal | None = None,
         on_step: Callable[[int, dict], None] | None = None) -> FitResult:
     """Train as ``cfg`` says; returns when done or stopped. Raises ``TrainerError`` subclasses
     for everything a user can get wrong."""
+    threads = torch.get_num_threads()
+    try:
+        return _fit(cfg, stop=stop, on_step=on_step)
+    finally:
+        if torch.get_num_threads() != threads:  # _fit may use one thread for a small model
+            torch.set_num_threads(threads)
+
+
+def cpu_threads_for(model, device) -> int | None:
+    """The CPU thread count for training ``model``, or None to keep PyTorch's.
+
+    A small model (hidden size <= SMALL_MODEL_WIDTH, e.g. ``--size tiny``) multiplies matrices so
+    small that splitting every operation across threads costs more than it gains: on 2 CPU cores,
+    one thread trains the tiny model ~2.5x faster in wall time and uses ~2.5x less CPU time than two
+    (0.32 vs 0.83 s per 2,048-token step). An explicit OMP_NUM_THREADS is always respected."""
+    if torch.device(device).type != "cpu" or os.environ.get("OMP_NUM_THREADS"):
+        return None
+    width = next((getattr(model.config, name) for name in ("n_embd", "hidden_size", "d_model")
+                  if isinstance(getattr(model.config, name, None), int)), None)
+    return 1 if width is not None and width <= SMALL_MODEL_WIDTH else None
+
+
+def _fit(cfg: FitConfig, *, stop: StopSignal | None, on_step: Callable[[int, dict], None] | None) -> FitResult:
     stop = stop or StopSignal()
     if cfg.steps < 1:
         raise TrainerError(f"--steps {cfg.steps}: give a number of steps of at least 1")
@@ -378,6 +402,11 @@ def fit(cfg: FitConfig, *, stop: StopSignal | None = None,
     if dist_info.enabled and device.type == "cuda":
         device = torch.device("cuda", dist_info.local_rank)
     precision = speed.resolve_precision(device, cfg.precision)
+    threads = cpu_threads_for(model, device)
+    if threads is not None and threads != torch.get_num_threads():
+        log.info("small model on the CPU: training with %d thread (faster than %d for matrices "
+                 "this size; set OMP_NUM_THREADS to choose)", threads, torch.get_num_threads())
+        torch.set_num_threads(threads)
     lr = cfg.lr or saved.get("schedule", {}).get("lr") or (DEFAULT_LR_SCRATCH.get(cfg.size, 1e-3) if cfg.from_scratch else DEFAULT_LR_PRETRAINED)
     warmup = cfg.warmup if cfg.warmup is not None else saved.get("schedule", {}).get("warmup", min(100, cfg.steps // 10))
     target = start_step + cfg.steps

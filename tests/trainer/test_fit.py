@@ -198,3 +198,28 @@ def test_grad_checkpointing_trains_and_the_saved_model_keeps_its_cache(fit_confi
     config = json.loads((result.run_dir / "config.json").read_text())
     assert config.get("use_cache", True) is True
     assert len(_losses(result.run_dir)) == 2
+
+
+def test_small_models_train_on_one_cpu_thread_and_the_thread_count_is_restored(fit_config, caplog, monkeypatch):
+    """The tiny demo model trains ~2.5x faster on one thread than on two (the `make html` demo
+    build); bigger models and an explicit OMP_NUM_THREADS keep PyTorch's choice."""
+    from transformers import GPT2Config
+
+    monkeypatch.delenv("OMP_NUM_THREADS", raising=False)
+    tiny, gpt2 = GPT2Config(n_embd=128), GPT2Config(n_embd=768)
+    assert fit_module.cpu_threads_for(type("M", (), {"config": tiny})(), "cpu") == 1
+    assert fit_module.cpu_threads_for(type("M", (), {"config": gpt2})(), "cpu") is None
+    assert fit_module.cpu_threads_for(type("M", (), {"config": tiny})(), "cuda") is None
+    monkeypatch.setenv("OMP_NUM_THREADS", "2")
+    assert fit_module.cpu_threads_for(type("M", (), {"config": tiny})(), "cpu") is None
+    monkeypatch.delenv("OMP_NUM_THREADS")
+
+    before = torch.get_num_threads()
+    torch.set_num_threads(2)
+    try:
+        with caplog.at_level(logging.INFO, logger="trainer"):
+            fit(fit_config(steps=1, eval_every=100))
+        assert "training with 1 thread" in caplog.text
+        assert torch.get_num_threads() == 2  # fit leaves the process as it found it
+    finally:
+        torch.set_num_threads(before)
