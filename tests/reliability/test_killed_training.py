@@ -11,7 +11,7 @@ written (``checkpoints/.tmp-step-N-*`` exists), while the final model is being p
   ``--steps`` = what is left, and exits 0.
 
 At the end the weights equal, bit for bit, those of one uninterrupted run with the same seed (CPU,
-fp32). Fast variant: 3 kills; ``RELIABILITY_FULL=1``: 20 kills (figures in docs/reliability.md).
+fp32). Fast variant: 4 kills; ``RELIABILITY_FULL=1``: 20 kills (figures in docs/reliability.md).
 """
 from __future__ import annotations
 
@@ -28,7 +28,7 @@ import pytest
 
 from reliability_harness import FULL, PYTHON, child_env
 
-KILLS = 20 if FULL else 3
+KILLS = 20 if FULL else 4
 STEPS = 60 if FULL else 6
 RUN_TIMEOUT = 600
 
@@ -214,7 +214,9 @@ def test_sigkill_at_random_moments_then_resume_gives_the_same_weights(fit_inputs
             assert re.search(rf"resuming from step {newest}\b", outcome["output"]), outcome["output"][-2000:]
         if outcome["returncode"] == 0:
             break
-    assert kills >= min(KILLS, 3), f"only {kills} kills landed: {history}"
+    # The final publish of a tiny model lasts milliseconds: a poll may miss it (the run then just
+    # completes), so one kill may not land.
+    assert kills >= KILLS - 1, f"only {kills} kills landed: {history}"
 
     final = run / "model.safetensors"
     summary = run / "train.json"
