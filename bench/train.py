@@ -110,15 +110,7 @@ def ours_side(device: torch.device, *, precision: str, compile: str, grad_checkp
         with speed.autocast(device, precision):
             loss = lm_loss(model, x, y)
         (scaler.scale(loss) if scaler is not None else loss).backward()
-        if scaler is not None:
-            scaler.unscale_(optimizer)
-        torch.nn.utils.clip_grad_norm_(model.parameters(), GRAD_CLIP)
-        if scaler is not None:
-            scaler.step(optimizer)
-            scaler.update()
-        else:
-            optimizer.step()
-        optimizer.zero_grad(set_to_none=True)
+        speed.optimizer_step(model, optimizer, scaler, clip=GRAD_CLIP)
         return loss.detach()
 
     return Side("ours", model, optimizer, step, device)

@@ -532,15 +532,7 @@ def _fit(cfg: FitConfig, *, stop: StopSignal | None, on_step: Callable[[int, dic
                             loss = lm_loss(model, x, y) / cfg.grad_accum
                         (scaler.scale(loss) if scaler is not None else loss).backward()
                     loss_sum += loss.detach()
-                if scaler is not None:
-                    scaler.unscale_(optimizer)
-                torch.nn.utils.clip_grad_norm_(raw_model.parameters(), GRAD_CLIP)
-                if scaler is not None:
-                    scaler.step(optimizer)
-                    scaler.update()
-                else:
-                    optimizer.step()
-                optimizer.zero_grad(set_to_none=True)
+                speed.optimizer_step(raw_model, optimizer, scaler, clip=GRAD_CLIP)
                 step += 1
                 sampler.step = step
                 summary["tokens_seen"] += tokens_per_step

@@ -249,6 +249,20 @@ def make_optimizer(model, *, lr: float, weight_decay: float, betas=(0.9, 0.95), 
 
 
 # --------------------------------------------------------------------------- FLOPs and MFU
+def optimizer_step(model, optimizer, scaler=None, *, clip: float = 1.0) -> None:
+    """One optimizer step after the backward pass(es): unscale (fp16), clip the gradient norm,
+    step, update the scaler, zero the gradients. `trainer fit` and bench/train.py both call it."""
+    if scaler is not None:
+        scaler.unscale_(optimizer)
+    torch.nn.utils.clip_grad_norm_(model.parameters(), clip)
+    if scaler is not None:
+        scaler.step(optimizer)
+        scaler.update()
+    else:
+        optimizer.step()
+    optimizer.zero_grad(set_to_none=True)
+
+
 def _field(config, *names, default=None):
     for name in names:
         value = getattr(config, name, None)
