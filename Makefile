@@ -24,8 +24,9 @@ REPORTOPTS ?=
 
 # The plugin (DAILY_POST_* in pelicanconf.py): demo model, backfill and the daily job.
 DEMO_CORPUS ?= data/demo-corpus.txt
-# Steps for the demo model: a step is 2,048 tokens, about 1-1.7 s on 2 CPU cores (measured under
-# load), so 150 steps take a few minutes. More steps, better demo posts.
+# Steps for the demo model: a step is 2,048 tokens, about 0.3-0.5 s on a 2-core CPU, so 150 steps
+# take a minute or two. Validation loss on the small demo blog is lowest around step 100-150;
+# more steps mostly memorise it.
 DEMO_STEPS ?= 150
 DEMO_TRAINOPTS ?=
 DAYS ?=
