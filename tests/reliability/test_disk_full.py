@@ -160,15 +160,14 @@ def test_corpus_write_fails_with_enospc_simulated(corpus_site, tmp_path, monkeyp
 
 
 # --------------------------------------------------------------------------- checkpoints
-def test_checkpoint_on_a_full_disk(tmp_path, tiny_model_dir):
+def test_checkpoint_on_a_full_disk(tmp_path, tiny_model_dir, tiny_texts):
     from corpus_builder.corpus_format import join_documents
-    from conftest import TINY_TEXTS
     from trainer.checkpoint import list_checkpoints, load_latest
 
     mount = tmp_path / "mnt"
     corpus = tmp_path / "data" / "corpus.txt"
     corpus.parent.mkdir()
-    corpus.write_text(join_documents([f"Post {i}\n\n{t}" for i, t in enumerate(TINY_TEXTS * 3)]), encoding="utf-8")
+    corpus.write_text(join_documents([f"Post {i}\n\n{t}" for i, t in enumerate(tiny_texts * 3)]), encoding="utf-8")
 
     def fit(steps: int):
         return run_cli(["-m", "trainer.cli", "fit", "--corpus", str(corpus), "--model", str(tiny_model_dir),

@@ -52,14 +52,13 @@ def fit_args(corpus: Path, model: Path, run: Path, steps: int) -> list[str]:
 
 
 @pytest.fixture(scope="module")
-def fit_inputs(tmp_path_factory, tiny_model_dir):
+def fit_inputs(tmp_path_factory, tiny_model_dir, tiny_texts):
     from corpus_builder.corpus_format import join_documents
-    from conftest import TINY_TEXTS
 
     folder = tmp_path_factory.mktemp("fit")
     corpus = folder / "data" / "corpus.txt"
     corpus.parent.mkdir()
-    corpus.write_text(join_documents([f"Post {i}\n\n{text}" for i, text in enumerate(TINY_TEXTS * 3)]),
+    corpus.write_text(join_documents([f"Post {i}\n\n{text}" for i, text in enumerate(tiny_texts * 3)]),
                       encoding="utf-8")
     return folder, corpus, Path(tiny_model_dir)
 
