@@ -29,7 +29,7 @@ import pytest
 from reliability_harness import FULL, PYTHON, child_env
 
 KILLS = 20 if FULL else 4
-STEPS = 60 if FULL else 6
+STEPS = 60 if FULL else 12  # room for every kill to land before the run ends
 RUN_TIMEOUT = 600
 
 
