@@ -8,6 +8,7 @@ import sys
 
 import click
 
+from trainer.cli_logging import setup_logging
 from trainer.errors import TrainerError
 
 log = logging.getLogger("trainer")
@@ -43,31 +44,6 @@ Examples:
   trainer eval --model models/blog --all-posts       # every post (includes training posts)
   trainer eval --model models/demo --corpus other/corpus.txt
 """
-
-
-def _setup_logging(verbose: bool) -> None:
-    from tqdm.auto import tqdm
-
-    class TqdmHandler(logging.Handler):
-        def emit(self, record):
-            try:
-                tqdm.write(self.format(record), file=sys.stderr)
-            except Exception:  # pragma: no cover - logging must never break training
-                self.handleError(record)
-
-    handler = TqdmHandler()
-    handler.setFormatter(logging.Formatter("%(levelname)s: %(message)s" if verbose else "%(message)s"))
-    root = logging.getLogger("trainer")
-    root.handlers[:] = [handler]
-    root.setLevel(logging.DEBUG if verbose else logging.INFO)
-    root.propagate = False
-    try:
-        from transformers.utils import logging as hf_logging
-
-        hf_logging.set_verbosity_error()
-        hf_logging.disable_progress_bar()
-    except Exception:  # pragma: no cover
-        pass
 
 
 @click.command("fit", help=FIT_HELP, short_help="Fine-tune GPT-2 on the corpus (resumable).")
@@ -114,7 +90,7 @@ def _setup_logging(verbose: bool) -> None:
 @click.option("--no-progress", is_flag=True, help="No progress bar (logs only).")
 @click.option("-v", "--verbose", is_flag=True, help="More detail in the logs.")
 def fit_command(**options) -> None:
-    _setup_logging(options.pop("verbose"))
+    setup_logging(options.pop("verbose"))
     from trainer.fit import FitConfig, fit
 
     options["compile"] = options.pop("compile_mode")
@@ -164,7 +140,7 @@ def fit_command(**options) -> None:
 @click.option("--precision", default="fp32", show_default=True, type=click.Choice(["auto", "bf16", "fp16", "fp32"]))
 @click.option("-v", "--verbose", is_flag=True, help="More detail in the logs.")
 def eval_command(models, corpus, val_fraction, all_posts, block_size, batch_size, device, precision, verbose) -> None:
-    _setup_logging(verbose)
+    setup_logging(verbose)
     try:
         for ref in models:
             click.echo(evaluate_model(ref, corpus, val_fraction=val_fraction, all_posts=all_posts,

@@ -64,9 +64,9 @@ def report_command(run, models_dir, samples, batch, seed, length, base_model, co
       trainer report blog --base-model ~/models/SmolLM2-135M-Instruct.Q4_1.gguf
       trainer report blog --out /tmp/report.html --seed 7
     """
-    from trainer.cli_fit import _setup_logging  # the trainer's log format, tqdm-safe
+    from trainer.cli_logging import setup_logging  # the trainer's log format, tqdm-safe
 
-    _setup_logging(verbose)
+    setup_logging(verbose)
     try:
         report, html_path, md_path = make_report(
             run, models_dir=models_dir, out=out, samples=samples, batch=batch, seed=seed,

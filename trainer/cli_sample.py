@@ -129,9 +129,11 @@ def sample_command(run, model, models_dir, n, seed, length, temperature, top_k, 
 
     With --gate the command exits with status 1 when every candidate was rejected.
     """
+    from trainer.cli_logging import setup_logging
     from trainer.gate import GateSettings
     from trainer.sampling import SamplingSettings
 
+    setup_logging()
     try:
         settings = SamplingSettings(max_new_tokens=length, temperature=temperature, top_k=top_k,
                                     top_p=top_p, repetition_penalty=repetition_penalty,
