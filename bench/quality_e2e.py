@@ -66,7 +66,8 @@ def markdown_fragment(name: str, manifest: dict, train: dict, figures: dict, cou
         f"| gate | {m['gate_passed']} of {m['samples']} samples pass; rejections "
         f"{', '.join(f'{k} {v}' for k, v in sorted(m['rejections'].items())) or 'none'} |",
         f"| copied ≥ {m['threshold']} tokens | {m['copied']} of {m['samples']} |",
-        f"| longest copied run | {m['longest']['tokens'] if m['longest'] else 0} tokens |",
+        f"| longest copied run | " + (f"{m['longest']['tokens']} tokens |" if m["longest"]
+                                      else f"none of {m['window']} tokens or more |"),
         f"| distinct-2 samples / posts | {fmt(ds['distinct2'], 3)} / {fmt(dp['distinct2'], 3)} |",
         f"| rep-{ds['rep_n']} samples / posts | {fmt(ds['rep'], 3)} / {fmt(dp['rep'], 3)} |",
         "", f"Verdict: {p['verdict']}.", "",
