@@ -5,7 +5,7 @@
   generated folder, so Pelican reads them like every other post (index, feeds, archives,
   categories, tags); put DAILY_POST_MACHINE into the context.
 - ``article_generator_pretaxonomy``: hide generated posts dated after today (scheduled posts).
-- ``finalized``: copy the model's loss plot into the output for the machine page.
+- ``finalized``: copy the model's loss plot and report into the output for the machine page.
 
 Any failure is one warning and the site builds; DAILY_POST_STRICT = True makes it fail instead,
 with one line: ``pelican`` logs the DailyPostError as "CRITICAL DailyPostError: daily post: no post
@@ -121,6 +121,6 @@ def on_finalized(pelican) -> None:
     if not _loaded(pelican.settings):
         return
     try:
-        machine.copy_loss_plot(pelican.settings, pelican.output_path)
+        machine.copy_machine_files(pelican.settings, pelican.output_path)
     except OSError as err:
-        logger.warning("daily post: cannot copy the loss plot for the machine page: %s", err)
+        logger.warning("daily post: cannot copy the loss plot or report for the machine page: %s", err)

@@ -1,5 +1,6 @@
-"""What the "About the machine" page shows: the model's training summary (``train.json``) and its
-loss plot. Reads JSON only: no torch. ``describe`` returns None when there is no model yet."""
+"""What the "About the machine" page shows: the model's training summary (``train.json``), its
+loss plot and a link to its ``trainer report`` page. Reads JSON only: no torch. ``describe``
+returns None when there is no model yet."""
 from __future__ import annotations
 
 import json
@@ -35,18 +36,27 @@ def describe(settings: dict) -> dict | None:
     machine["corpus_documents"] = summary.get("documents")
     plot = str(get(settings, "DAILY_POST_MACHINE_PLOT") or "")
     machine["loss_plot"] = plot if plot and (folder / "loss.png").is_file() else None
-    machine["report_url"] = None
+    report = str(get(settings, "DAILY_POST_MACHINE_REPORT") or "")
+    machine["report_url"] = report if report and (folder / "report.html").is_file() else None
     return machine
 
 
-def copy_loss_plot(settings: dict, output_path: str | Path) -> Path | None:
-    """Copy the model's loss.png into the output at DAILY_POST_MACHINE_PLOT (when both exist)."""
-    plot = str(get(settings, "DAILY_POST_MACHINE_PLOT") or "")
-    source = model_path(settings) / "loss.png"
-    if not plot or not source.is_file():
-        return None
-    target = Path(output_path) / plot
-    data = source.read_bytes()
-    if not (target.is_file() and target.read_bytes() == data):
-        atomic_write_bytes(target, data)
-    return target
+# The model's files the machine page shows, and the setting that says where each goes in output/.
+MACHINE_FILES = (("loss.png", "DAILY_POST_MACHINE_PLOT"), ("report.html", "DAILY_POST_MACHINE_REPORT"))
+
+
+def copy_machine_files(settings: dict, output_path: str | Path) -> list[Path]:
+    """Copy the model's loss.png and report.html (from `trainer report`) into the output, at
+    DAILY_POST_MACHINE_PLOT and DAILY_POST_MACHINE_REPORT, when they exist."""
+    copied = []
+    for name, setting in MACHINE_FILES:
+        where = str(get(settings, setting) or "")
+        source = model_path(settings) / name
+        if not where or not source.is_file():
+            continue
+        target = Path(output_path) / where
+        data = source.read_bytes()
+        if not (target.is_file() and target.read_bytes() == data):
+            atomic_write_bytes(target, data)
+        copied.append(target)
+    return copied

@@ -37,6 +37,7 @@ DEFAULTS: dict[str, Any] = {
     "DAILY_POST_DISCLOSURE": "This post does not exist: a machine wrote it on {date}.",
     "DAILY_POST_ROBOTS_NOINDEX": True,
     "DAILY_POST_MACHINE_PLOT": "machine/loss.png",
+    "DAILY_POST_MACHINE_REPORT": "machine/report.html",
 }
 
 

@@ -158,8 +158,21 @@ def test_machine_context_and_loss_plot(tmp_path):
     assert info["corpus_documents"] == 31 and info["loss_plot"] == "machine/loss.png"
     assert info["val_perplexity"] is None and info["report_url"] is None
     out = tmp_path / "output"
-    assert machine.copy_loss_plot(settings, out) == out / "machine" / "loss.png"
+    assert machine.copy_machine_files(settings, out) == [out / "machine" / "loss.png"]
     assert (out / "machine" / "loss.png").read_bytes() == b"\x89PNG fake"
+
+
+def test_machine_page_links_the_models_report_once_trainer_report_wrote_it(tmp_path):
+    model = tmp_path / "models" / "blog"
+    model.mkdir(parents=True)
+    (model / "config.json").write_text("{}")
+    settings = {"PATH": str(tmp_path / "content"), "DAILY_POST_MODEL": "models/blog"}
+    assert machine.describe(settings)["report_url"] is None  # no report yet: no link to a 404
+    (model / "report.html").write_text("<!doctype html><title>report</title>")
+    assert machine.describe(settings)["report_url"] == "machine/report.html"
+    out = tmp_path / "output"
+    assert machine.copy_machine_files(settings, out) == [out / "machine" / "report.html"]
+    assert (out / "machine" / "report.html").read_text() == "<!doctype html><title>report</title>"
 
 
 def test_checkout_loaded_through_plugin_paths_makes_its_packages_importable(monkeypatch):
