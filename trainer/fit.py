@@ -274,6 +274,9 @@ def generate_samples(model, tokenizer, *, num: int, length: int, seed: int, devi
     """``num`` unconditional samples (from the EOS token, top-k), without touching the RNG state
     training uses."""
     eos = tokenizer.eos_token_id
+    context = model_context(model.config)
+    if context is not None:
+        length = min(length, context - 1)  # the EOS start token takes one position
     devices = [device] if torch.device(device).type == "cuda" else []
     was_training = model.training
     model.eval()
