@@ -14,11 +14,12 @@ def test_prints_posts_for_a_run_name(tiny_model_dir):
     result = run("--models-dir", tiny_model_dir.parent, "--run", tiny_model_dir.name, "-n", 2,
                  "--seed", 7, "--length", 12, "--precision", "fp32", "--threads", 1)
     assert result.exit_code == 0, result.output
-    assert result.output.count("=== round 1 candidate") == 2
-    assert result.output.count("\n# ") + result.output.startswith("# ") >= 2
+    assert result.stdout.count("=== round 1 candidate") == 2
+    assert result.stdout.count("\n# ") + result.stdout.startswith("# ") >= 2
     again = run("--model", tiny_model_dir, "-n", 2, "--seed", 7, "--length", 12,
                 "--precision", "fp32", "--threads", 1)
-    assert again.output == result.output
+    assert again.exit_code == 0, again.output
+    assert again.stdout == result.stdout  # the same posts (log lines go to stderr)
 
 
 def test_out_writes_markdown_files_with_metadata(tiny_model_dir, tmp_path):
