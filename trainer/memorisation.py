@@ -97,7 +97,7 @@ def build_index(corpus: Path, tokenizer, window: int) -> np.ndarray:
     """Hashes of every ``window``-token run inside each document of the corpus file."""
     parts = []
     for document in read_documents(corpus):
-        ids = tokenizer.encode(document, add_special_tokens=False)
+        ids = tokenizer.encode(document, add_special_tokens=False, verbose=False)  # whole posts: longer than the context on purpose
         parts.append(window_hashes(np.asarray(ids, dtype=np.int64), window))
     if not parts:
         return np.zeros(0, dtype=np.uint64)

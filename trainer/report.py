@@ -289,7 +289,7 @@ class SpanFinder:
         self.documents = documents
         self.tokenizer = tokenizer
         self.window = window
-        self.doc_ids = [np.asarray(tokenizer.encode(d, add_special_tokens=False), dtype=np.int64)
+        self.doc_ids = [np.asarray(tokenizer.encode(d, add_special_tokens=False, verbose=False), dtype=np.int64)
                         for d in documents]
         hashes, where = [], []
         for doc, ids in enumerate(self.doc_ids):
@@ -309,7 +309,7 @@ class SpanFinder:
         """The longest run of >= ``window`` tokens ``text`` shares with a post (None if none)."""
         from trainer.memorisation import window_hashes
 
-        ids = np.asarray(self.tokenizer.encode(text, add_special_tokens=False), dtype=np.int64)
+        ids = np.asarray(self.tokenizer.encode(text, add_special_tokens=False, verbose=False), dtype=np.int64)
         hashes = window_hashes(ids, self.window)
         if hashes.size == 0 or self.hashes.size == 0:
             return None
