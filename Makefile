@@ -6,7 +6,8 @@ VENV ?= .venv
 PY ?= $(if $(wildcard $(VENV)/bin/python),$(VENV)/bin/python,python3)
 PELICAN ?= $(PY) -m pelican
 PELICANOPTS ?=
-# Which PyTorch `make install` puts in first (a CPU build is used where one is provided locally).
+# What `make install` passes to pip for PyTorch, before everything else (pip arguments, e.g.
+# TORCH="torch==2.13.0 --index-url https://download.pytorch.org/whl/cpu" for a CPU-only build).
 TORCH ?= torch==2.13.0
 
 BASEDIR = $(CURDIR)
@@ -97,7 +98,7 @@ help:
 install:
 	python3 -m venv $(VENV)
 	$(VENV)/bin/python -m pip install --upgrade pip
-	$(VENV)/bin/python -m pip install "$(TORCH)"
+	$(VENV)/bin/python -m pip install $(TORCH)
 	$(VENV)/bin/python -m pip install -e ".[dev]"
 
 test:
