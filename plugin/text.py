@@ -1,6 +1,6 @@
 """Turning the model's plain text into Markdown and metadata that can carry no HTML.
 
-The plugin does its own escaping whatever the sampler already did: the body becomes Markdown in
+The body is escaped with trainer.posts.escape_body whatever the sampler already did: Markdown in
 which every character that could open markup (raw HTML, links, images, attribute lists such as
 ``{: onclick=...}``, code spans, tables, headings) is escaped, so the rendered HTML holds the
 model's words as text and nothing else. Metadata values become single lines (the header must end
@@ -15,45 +15,10 @@ import html
 import re
 import unicodedata
 
-# Markdown punctuation escaped wherever it appears: links/images/footnotes ([ ] !), attribute
-# lists ({ }), code (`), emphasis (* _), tables (|) and the backslash itself.
-_INLINE = re.compile(r"([\\`*_{}\[\]|!])")
-_ORDERED = re.compile(r"^(\d+)([.)])")
+from trainer.posts import escape_body, escape_line  # noqa: F401  (torch-free; escape_body is used by store)
+
 _BREAKS = re.compile(r"[\r\n\x0b\x0c\x1c-\x1e\x85\u2028\u2029]+")
 _SPACES = re.compile(r"\s+")
-
-
-def _entities(text: str) -> str:
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-
-
-def _strip_controls(text: str) -> str:
-    return "".join(ch for ch in text if ch in "\n\t" or unicodedata.category(ch) != "Cc")
-
-
-def escape_line(line: str) -> str:
-    """One line of plain text as Markdown that renders to exactly that text (less indentation).
-
-    Leading spaces go (they would start a code block). At the start of the line: '#', '+', '-'
-    (headings, lists, rules) and the '.' or ')' of '1.' get a backslash; '=', ':' and '~' (setext
-    underlines, definition lists, fences), which Markdown cannot backslash-escape, become numeric
-    character references. '>' is already '&gt;', so no block quote either.
-    """
-    line = _INLINE.sub(r"\\\1", _entities(line.strip()))
-    line = _ORDERED.sub(r"\1\\\2", line)
-    if line[:1] in ("#", "+", "-"):
-        line = "\\" + line
-    elif line[:1] in ("=", ":", "~"):
-        line = f"&#{ord(line[0])};" + line[1:]
-    return line
-
-
-def escape_body(text: str) -> str:
-    """Plain text (paragraphs separated by blank lines) as inert Markdown."""
-    text = _strip_controls(text.replace("\r\n", "\n").replace("\r", "\n"))
-    lines = [escape_line(line) for line in text.split("\n")]
-    body = "\n".join(lines).strip("\n")
-    return re.sub(r"\n{3,}", "\n\n", body) + "\n"
 
 
 def single_line(value: object) -> str:

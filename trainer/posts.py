@@ -10,6 +10,7 @@ source that must never carry live HTML or script links.
 from __future__ import annotations
 
 import re
+import unicodedata
 from dataclasses import asdict, dataclass, field
 
 MAX_TITLE_CHARS = 90
@@ -114,15 +115,58 @@ def parse_post(text: str, **extra) -> Post:
                 **extra)
 
 
+# Markdown punctuation escaped wherever it appears: links/images/footnotes ([ ] !), attribute
+# lists ({ }), code (`), emphasis (* _), tables (|) and the backslash itself.
+_INLINE = re.compile(r"([\\`*_{}\[\]|!])")
+_ORDERED = re.compile(r"^(\d+)([.)])")
+
+
+def _entities(text: str) -> str:
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def _strip_controls(text: str) -> str:
+    return "".join(ch for ch in text if ch in "\n\t" or unicodedata.category(ch) != "Cc")
+
+
+def escape_line(line: str) -> str:
+    """One line of plain text as Markdown that renders to exactly that text (less indentation).
+
+    Leading spaces go (they would start a code block). At the start of the line: '#', '+', '-'
+    (headings, lists, rules) and the '.' or ')' of '1.' get a backslash; '=', ':' and '~' (setext
+    underlines, definition lists, fences), which Markdown cannot backslash-escape, become numeric
+    character references. '>' is already '&gt;', so no block quote either.
+    """
+    line = _INLINE.sub(r"\\\1", _entities(line.strip()))
+    line = _ORDERED.sub(r"\1\\\2", line)
+    if line[:1] in ("#", "+", "-"):
+        line = "\\" + line
+    elif line[:1] in ("=", ":", "~"):
+        line = f"&#{ord(line[0])};" + line[1:]
+    return line
+
+
+def escape_body(text: str) -> str:
+    """Plain text (paragraphs separated by blank lines) as inert Markdown."""
+    text = _strip_controls(text.replace("\r\n", "\n").replace("\r", "\n"))
+    lines = [escape_line(line) for line in text.split("\n")]
+    body = "\n".join(lines).strip("\n")
+    return re.sub(r"\n{3,}", "\n\n", body) + "\n"
+
+
+
 def escape_markdown_html(text: str) -> str:
     """``text`` made safe to put in a Markdown file as plain text: no live HTML, no script links.
 
-    ``&``, ``<`` and ``>`` become entities (so no raw HTML block or inline tag can open), and the
+    Each line goes through ``escape_line`` (the escaping the plugin writes posts with): ``&``, ``<``
+    and ``>`` become entities (so no raw HTML block or inline tag can open), Markdown punctuation
+    that could make a link, image, attribute list (``{: onclick=...}``) or code is escaped, and the
     colon after ``javascript`` or ``vbscript`` (in any case, with spaces or control characters
     between the letters), or after ``data`` before a MIME type (``data:text/html;``), becomes
     `` :``, which no browser reads as a scheme; a colon written as an entity is harmless once
     ``&`` is escaped. Idempotence is not promised: escape once, when writing.
     """
-    text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    lines = _strip_controls(text.replace("\r\n", "\n").replace("\r", "\n")).split("\n")
+    text = "\n".join(escape_line(line) for line in lines)
     return _SCHEME_RE.sub(
         lambda m: re.sub(r"[\s\x00-\x1f]", "", m.group(1) or m.group(2)) + " :", text)

@@ -81,3 +81,11 @@ def test_escaped_text_cannot_open_a_raw_html_block():
     html = markdown.markdown(safe)
     assert "<div>" not in html and "<p onclick" not in html
     assert "&lt;div&gt;" in html
+
+
+def test_escaped_text_cannot_add_attributes_through_markdown_extra():
+    """`trainer sample --out` files may end up in a site whose Markdown has attribute lists
+    (markdown.extensions.extra, as in this project's pelicanconf): `{: onclick=...}` must stay text."""
+    safe = escape_markdown_html("Calm day\n{: onclick=alert(1) }\n\n[x](javascript:alert(1)){: #a }")
+    html = markdown.markdown(safe, extensions=["markdown.extensions.extra"])
+    assert "<p onclick" not in html and "<a " not in html
