@@ -179,26 +179,37 @@ def _versions() -> dict:
             "transformers": transformers.__version__, "cuda": torch.version.cuda}
 
 
-def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
+def make_parser(doc: str) -> argparse.ArgumentParser:
+    """The options bench/train.py and bench/memory.py share: --device, --precision, --compile, -v."""
+    parser = argparse.ArgumentParser(description=doc.split("\n\n")[0],
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--device", default="auto", help="auto|cuda|mps|cpu (default auto)")
+    parser.add_argument("--precision", default="auto", help="auto|bf16|fp16|fp32 for ours (default auto)")
+    parser.add_argument("--compile", default="auto", help="auto|on|off for ours (default auto: on for CUDA)")
+    parser.add_argument("-v", "--verbose", action="store_true", help="log progress to stderr")
+    return parser
+
+
+def parse_args(parser: argparse.ArgumentParser, argv) -> argparse.Namespace:
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING, format="%(message)s")
+    os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
+    return args
+
+
+def main(argv=None) -> int:
+    parser = make_parser(__doc__)
     parser.add_argument("--block-size", type=int, default=1024)
     parser.add_argument("--batch-size", type=int, default=None,
                         help="default 1 on the CPU, 16 on a GPU")
     parser.add_argument("--steps", type=int, default=5, help="timed steps per side (default 5)")
     parser.add_argument("--warmup", type=int, default=None,
                         help="untimed steps per side first (default 3; 10 when compiling)")
-    parser.add_argument("--precision", default="auto", help="auto|bf16|fp16|fp32 for ours (default auto)")
-    parser.add_argument("--compile", default="auto", help="auto|on|off for ours (default auto: on for CUDA)")
     parser.add_argument("--grad-checkpointing", action="store_true")
     parser.add_argument("--attention-dropout", default="auto", choices=["auto", "keep", "off"],
                         help="ours: auto drops attention dropout on the CPU only (see trainer.speed)")
     parser.add_argument("--skip-baseline", action="store_true", help="time ours only (no ratio)")
-    parser.add_argument("-v", "--verbose", action="store_true", help="log each step to stderr")
-    args = parser.parse_args(argv)
-    logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING, format="%(message)s")
-    os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
+    args = parse_args(parser, argv)
 
     dev = speed.pick_device(args.device)
     batch = args.batch_size or (16 if dev.type == "cuda" else 1)

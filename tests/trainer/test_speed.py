@@ -6,6 +6,7 @@ place, so the session-wide fixture model is never handed to it. No timings here 
 from __future__ import annotations
 
 import copy
+import shutil
 import warnings
 
 import pytest
@@ -241,3 +242,35 @@ def test_a_training_step_on_the_fast_path_learns():
         losses.append(loss.item())
     assert all(p.dtype == torch.float32 for p in model.parameters())  # master weights stay fp32
     assert losses[-1] < losses[0] - 0.5
+
+
+# torch.compile is the default on CUDA (``--compile auto``); here it runs on the CPU's inductor
+# backend, which traces the same graph, so a model or checkpointing change that breaks tracing,
+# or a compiled step that learns differently, fails here before it reaches a GPU.
+@pytest.mark.skipif(not any(shutil.which(c) for c in ("g++", "c++", "clang++")),
+                    reason="torch.compile on the CPU needs a C++ compiler")
+@pytest.mark.parametrize("grad_checkpointing", [False, True], ids=["plain", "grad-checkpointing"])
+def test_compiled_training_matches_eager(grad_checkpointing):
+    cpu = torch.device("cpu")
+
+    def train(compile: str, checkpointing: bool):
+        model = speed.prepare_model(tiny_gpt2(dropout=0.0), cpu, compile=compile,
+                                    grad_checkpointing=checkpointing).train()
+        optimizer = speed.make_optimizer(model, lr=1e-2, weight_decay=0.1, device=cpu)
+        losses = []
+        x, y = batch()
+        for _ in range(4):
+            loss = lm_loss(model, x, y)
+            loss.backward()
+            speed.optimizer_step(model, optimizer)
+            losses.append(loss.item())
+        return model, losses
+
+    eager, eager_losses = train("off", False)
+    compiled, compiled_losses = train("on", grad_checkpointing)
+    assert compiled._compiled_call_impl is not None  # the compiled graph ran the steps
+    assert compiled_losses == pytest.approx(eager_losses, rel=1e-4)
+    assert eager_losses[-1] < eager_losses[0]
+    assert list(compiled.state_dict()) == list(eager.state_dict())  # save_pretrained sees the same keys
+    for (name, a), b in zip(eager.state_dict().items(), compiled.state_dict().values()):
+        torch.testing.assert_close(a, b, rtol=1e-3, atol=1e-4, msg=name)
