@@ -54,7 +54,8 @@ Examples:
               help="Append N copies of every post with its paragraphs shuffled.")
 @click.option("--seed", default=0, show_default=True, type=int, help="Seed for --shuffled-copies.")
 @click.option("--tokenizer", metavar="NAME_OR_PATH",
-              help="Count tokens with this Hugging Face tokenizer (local folder or hub name).")
+              help="Count tokens with this tokenizer: a hub name, or a local folder (Hugging Face "
+                   "files, or OpenAI's GPT-2 encoder.json + vocab.bpe).")
 @click.option("-j", "--workers", type=click.IntRange(min=1), help="Processes reading posts [default: one per core].")
 @click.option("--strict", is_flag=True, help="Stop with an error at the first bad input file.")
 @click.option("-v", "--verbose", is_flag=True, help="Also list each excluded post and why.")

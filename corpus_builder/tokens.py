@@ -15,7 +15,8 @@ log = logging.getLogger(__name__)
 
 
 def load_tokenizer(name_or_path: str):
-    """A Hugging Face tokenizer from a local folder, the local cache, or the hub.
+    """A Hugging Face tokenizer from a local folder (a Hugging Face one, or OpenAI's GPT-2 files
+    ``encoder.json`` + ``vocab.bpe``), the local cache, or the hub.
 
     Fails with one clear line (:class:`CorpusError`); without a network it fails at once
     instead of waiting for the hub client's retries.
@@ -31,10 +32,11 @@ def load_tokenizer(name_or_path: str):
 
     if os.path.isdir(name_or_path):
         try:
-            return AutoTokenizer.from_pretrained(name_or_path, local_files_only=True)
+            return _load_folder(name_or_path)
         except Exception as exc:  # a folder without tokenizer files, or broken ones
             raise CorpusError(f"cannot load tokenizer from folder {name_or_path}: {_reason(exc)}; "
-                              "give a folder holding tokenizer.json (or vocab.json + merges.txt)") from None
+                              "give a folder holding tokenizer.json (or vocab.json + merges.txt, "
+                              "or OpenAI's encoder.json + vocab.bpe)") from None
     try:
         return AutoTokenizer.from_pretrained(name_or_path, local_files_only=True)  # the local HF cache
     except Exception:
@@ -47,6 +49,26 @@ def load_tokenizer(name_or_path: str):
     except Exception as exc:
         raise CorpusError(f"cannot load tokenizer {name_or_path!r} from the Hugging Face hub: {_reason(exc)}; "
                           "check the name, or give a local tokenizer folder") from None
+
+
+# OpenAI's own GPT-2 release names its vocabulary and merges so; gpt-2-simple and the early
+# fine-tuning scripts keep them that way in models/124M/. Same content as vocab.json + merges.txt.
+OPENAI_GPT2_FILES = ("encoder.json", "vocab.bpe")
+
+
+def _load_folder(path: str):
+    from transformers import AutoTokenizer, PreTrainedTokenizerFast
+
+    encoder, merges = (os.path.join(path, name) for name in OPENAI_GPT2_FILES)
+    hf_files = any(os.path.isfile(os.path.join(path, name)) for name in ("tokenizer.json", "vocab.json"))
+    if hf_files or not (os.path.isfile(encoder) and os.path.isfile(merges)):
+        return AutoTokenizer.from_pretrained(path, local_files_only=True)
+    from tokenizers import Tokenizer, decoders, models, pre_tokenizers
+
+    bpe = Tokenizer(models.BPE.from_file(encoder, merges))  # GPT-2's byte-level BPE, as tokenizer.json has it
+    bpe.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
+    bpe.decoder = decoders.ByteLevel()
+    return PreTrainedTokenizerFast(tokenizer_object=bpe, eos_token="<|endoftext|>")
 
 
 def _reason(exc: BaseException) -> str:

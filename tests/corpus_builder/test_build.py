@@ -234,6 +234,22 @@ def test_token_count_counts_each_delimiter_as_one_token(site, tiny_tokenizer_dir
     assert result.manifest["tokenizer"] == str(tiny_tokenizer_dir)
 
 
+def test_openai_gpt2_tokenizer_files_are_accepted(site, tiny_tokenizer_dir):
+    """OpenAI's release (and gpt-2-simple's models/124M/) names the files encoder.json + vocab.bpe."""
+    from tokenizers import Tokenizer
+
+    openai = site.root / "openai-124M"
+    openai.mkdir()
+    Tokenizer.from_file(str(tiny_tokenizer_dir / "tokenizer.json")).model.save(str(openai))
+    (openai / "vocab.json").rename(openai / "encoder.json")
+    (openai / "merges.txt").rename(openai / "vocab.bpe")
+    site.post("a.md", md_post("Leeks", "The leeks stood in a row.", date="2021-01-01"))
+    site.post("b.md", md_post("Beans", "Frost at dawn, beans in the soil.", date="2021-01-02"))
+    expected = site.build(tokenizer=str(tiny_tokenizer_dir)).manifest["tokens"]
+    assert expected > 10
+    assert site.build(tokenizer=str(openai)).manifest["tokens"] == expected
+
+
 def test_a_tokenizer_that_cannot_be_loaded_is_one_clear_error(site):
     site.post("a.md", md_post("A", "Text."))
     (site.root / "not-a-tokenizer").mkdir()
