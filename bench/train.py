@@ -11,8 +11,9 @@ speed) on the same random batch, in the same process:
 - ours: the fit loop's step (``trainer.fit``): ``trainer.speed`` prepares the model, precision,
   optimizer and compile setting, the loss is ``trainer.evaluate.lm_loss``.
 
-Timed steps alternate between the two models so that both see the same machine load (other
-processes on a shared machine slow both alike); the figure is the median step. Prints one JSON
+On the CPU, timed steps alternate between the two models so that both see the same machine load
+(other processes on a shared machine slow both alike); on a GPU each side runs alone, ours first,
+and is freed before the other starts. The figure is the median step. Prints one JSON
 object: device, model, block, batch, baseline_tok_s, tok_s, ratio, mfu (GPU), versions.
 """
 from __future__ import annotations
@@ -97,18 +98,17 @@ def baseline_side(device: torch.device) -> Side:
 def ours_side(device: torch.device, *, precision: str, compile: str, grad_checkpointing: bool,
               attention_dropout: str = "auto") -> Side:
     """The fit loop's step (trainer/fit.py) on a model prepared by trainer.speed."""
-    from trainer.evaluate import lm_loss
-
     model = build_model()
     model.train()
-    model = speed.prepare_model(model, device, compile=compile, grad_checkpointing=grad_checkpointing,
+    model = speed.prepare_model(model, device, grad_checkpointing=grad_checkpointing,
                                 attention_dropout=attention_dropout)
+    objective = speed.training_objective(model, device, compile)
     optimizer = speed.make_optimizer(model, lr=1e-4, weight_decay=0.1, device=device)
     scaler = speed.make_grad_scaler(device, precision)
 
     def step(x, y):
         with speed.autocast(device, precision):
-            loss = lm_loss(model, x, y)
+            loss = objective(x, y)
         (scaler.scale(loss) if scaler is not None else loss).backward()
         speed.optimizer_step(model, optimizer, scaler, clip=GRAD_CLIP)
         return loss.detach()
@@ -125,24 +125,49 @@ def run(*, device: str, block_size: int, batch_size: int, steps: int, warmup: in
     window = torch.randint(0, 50257, (batch_size, block_size + 1), generator=generator)
     x, y = window[:, :-1].to(dev), window[:, 1:].to(dev)
 
-    sides = [] if skip_baseline else [baseline_side(dev)]
-    sides.append(ours_side(dev, precision=prec, compile=compile, grad_checkpointing=grad_checkpointing,
-                           attention_dropout=attention_dropout))
-    warm_s = {}
-    for side in sides:
+    makers = {"ours": lambda: ours_side(dev, precision=prec, compile=compile, grad_checkpointing=grad_checkpointing,
+                                        attention_dropout=attention_dropout)}
+    if not skip_baseline:
+        makers["baseline"] = lambda: baseline_side(dev)
+    warm_s, memory_gib = {}, {}
+
+    def warm(side: Side) -> None:
         start = time.perf_counter()
         for _ in range(warmup):
             side.step(x, y, record=False)
         warm_s[side.name] = round(time.perf_counter() - start, 1)
         logging.info("%s: %d warm-up steps in %.1f s", side.name, warmup, warm_s[side.name])
-    for i in range(steps):
+
+    if dev.type == "cuda":
+        # A GPU is not shared like the CPU, so each side runs alone, ours first, and is freed
+        # before the next: together they would not fit (the fp32 eager baseline at batch 16
+        # holds tens of GiB) or would make the allocator retry inside timed steps.
+        sides = []
+        for make in makers.values():
+            torch.cuda.reset_peak_memory_stats(dev)
+            side = make()
+            warm(side)
+            for _ in range(steps):
+                side.step(x, y, record=True)
+            memory_gib[side.name] = round(torch.cuda.max_memory_allocated(dev) / 2**30, 2)
+            side.model = side.optimizer = side.step_fn = None
+            torch.cuda.empty_cache()
+            sides.append(side)
+    else:
+        # On a shared CPU, timed steps alternate so that both sides see the same load.
+        sides = [make() for make in reversed(list(makers.values()))]
         for side in sides:
-            side.step(x, y, record=True)
-        logging.info("step %d: %s", i + 1, ", ".join(f"{s.name} {s.times[-1]:.2f}s" for s in sides))
+            warm(side)
+        for i in range(steps):
+            for side in sides:
+                side.step(x, y, record=True)
+            logging.info("step %d: %s", i + 1, ", ".join(f"{s.name} {s.times[-1]:.2f}s" for s in sides))
 
     tokens = batch_size * block_size
     tok_s = {s.name: tokens / statistics.median(s.times) for s in sides}
-    flops = speed.flops_per_token(sides[-1].model.config, block_size)
+    from transformers import GPT2Config
+
+    flops = speed.flops_per_token(GPT2Config(), block_size)
     utilisation = speed.mfu(tok_s["ours"], flops, dev)
     baseline = tok_s.get("baseline")
     result = {
@@ -168,7 +193,7 @@ def run(*, device: str, block_size: int, batch_size: int, steps: int, warmup: in
         "versions": _versions(),
     }
     if dev.type == "cuda":
-        result["max_memory_gib"] = round(torch.cuda.max_memory_allocated(dev) / 2**30, 2)
+        result["max_memory_gib"] = memory_gib
     return result
 
 

@@ -34,7 +34,7 @@ import torch
 from trainer import checkpoint as ckpt
 from trainer import data
 from trainer.errors import OutOfMemory, RunFolderError, TrainerError
-from trainer.evaluate import evaluate_windows, lm_loss
+from trainer.evaluate import evaluate_windows
 from trainer.metrics import MetricsLog, OverfitDetector, plot_losses, write_summary
 from trainer.modeling import build_from_scratch, load_model, model_context, model_reference
 
@@ -147,6 +147,7 @@ class Dist:
     rank: int = 0
     world: int = 1
     local_rank: int = 0
+    flags: object = None  # a gloo process group for stop flags when training runs on NCCL
 
     @property
     def enabled(self) -> bool:
@@ -165,21 +166,24 @@ def setup_distributed(device_request: str) -> Dist:
     import torch.distributed as dist
 
     rank, local_rank = int(os.environ["RANK"]), int(os.environ.get("LOCAL_RANK", "0"))
-    use_cuda = torch.cuda.is_available() and device_request in ("auto", "cuda")
+    use_cuda = torch.cuda.is_available() and device_request.split(":")[0] in ("auto", "cuda")
     if not dist.is_initialized():
         dist.init_process_group(backend="nccl" if use_cuda else "gloo")
     if use_cuda:
         torch.cuda.set_device(local_rank)
-    return Dist(rank=rank, world=world, local_rank=local_rank)
+    # The per-step "did any rank get Ctrl-C / SIGTERM?" question goes over gloo on the CPU: over
+    # NCCL it would need a GPU tensor read back every step, which drains the GPU's queue.
+    flags = dist.new_group(backend="gloo") if dist.get_backend() != "gloo" else None
+    return Dist(rank=rank, world=world, local_rank=local_rank, flags=flags)
 
 
-def _any_rank(flag: bool, dist_info: Dist, device) -> bool:
+def _any_rank(flag: bool, dist_info: Dist) -> bool:
     if not dist_info.enabled:
         return flag
     import torch.distributed as dist
 
-    tensor = torch.tensor([1.0 if flag else 0.0], device=device)
-    dist.all_reduce(tensor, op=dist.ReduceOp.MAX)
+    tensor = torch.tensor([1 if flag else 0], dtype=torch.int32)  # CPU: no GPU sync
+    dist.all_reduce(tensor, op=dist.ReduceOp.MAX, group=dist_info.flags)
     return bool(tensor.item())
 
 
@@ -256,19 +260,6 @@ def _inference_config(model):
 
 
 # --------------------------------------------------------------------------- samples
-@contextlib.contextmanager
-def _eager(model):
-    """Run a ``Module.compile()``d model eagerly (generation and evaluation have other shapes)."""
-    compiled = getattr(model, "_compiled_call_impl", None)
-    if compiled is not None:
-        model._compiled_call_impl = None
-    try:
-        yield model
-    finally:
-        if compiled is not None:
-            model._compiled_call_impl = compiled
-
-
 @torch.no_grad()
 def generate_samples(model, tokenizer, *, num: int, length: int, seed: int, device) -> list[str]:
     """``num`` unconditional samples (from the EOS token, top-k), without touching the RNG state
@@ -281,7 +272,7 @@ def generate_samples(model, tokenizer, *, num: int, length: int, seed: int, devi
     was_training = model.training
     model.eval()
     try:
-        with torch.random.fork_rng(devices=devices), _eager(model):
+        with torch.random.fork_rng(devices=devices):
             torch.manual_seed(seed)
             ids = torch.full((num, 1), eos, dtype=torch.long, device=device)
             out = model.generate(ids, attention_mask=torch.ones_like(ids), do_sample=True,
@@ -414,12 +405,12 @@ def _fit(cfg: FitConfig, *, stop: StopSignal | None, on_step: Callable[[int, dic
     warmup = cfg.warmup if cfg.warmup is not None else saved.get("schedule", {}).get("warmup", min(100, cfg.steps // 10))
     target = start_step + cfg.steps
     model.train()
-    model = speed.prepare_model(model, device, compile=cfg.compile, grad_checkpointing=cfg.grad_checkpointing)
-    raw_model = model
+    raw_model = speed.prepare_model(model, device, grad_checkpointing=cfg.grad_checkpointing)
+    objective = speed.training_objective(raw_model, device, cfg.compile)  # the loss; compiled on CUDA
     if dist_info.enabled:
         from torch.nn.parallel import DistributedDataParallel
 
-        model = DistributedDataParallel(model, device_ids=[device.index] if device.type == "cuda" else None)
+        objective = DistributedDataParallel(objective, device_ids=[device.index] if device.type == "cuda" else None)
     optimizer = speed.make_optimizer(raw_model, lr=lr, weight_decay=cfg.weight_decay, device=device)
     scaler = speed.make_grad_scaler(device, precision)
     detector = OverfitDetector()
@@ -427,10 +418,7 @@ def _fit(cfg: FitConfig, *, stop: StopSignal | None, on_step: Callable[[int, dic
                "train_loss": None, "val_loss": None}
     if checkpoint is not None:
         training = checkpoint.training_state
-        current = [{k: v for k, v in g.items() if k != "params"} for g in optimizer.param_groups]
-        optimizer.load_state_dict(training["optimizer"])
-        for group, hyper in zip(optimizer.param_groups, current):
-            group.update(hyper)  # this command's hyperparameters, the checkpoint's moments
+        speed.restore_optimizer(optimizer, training["optimizer"])
         if scaler is not None and training.get("scaler"):
             scaler.load_state_dict(training["scaler"])
         sampler.load_state_dict(training["sampler"])
@@ -512,7 +500,7 @@ def _fit(cfg: FitConfig, *, stop: StopSignal | None, on_step: Callable[[int, dic
                 metrics.append(record)
         summary["train_loss"] = pending[-1][0]["loss"]
         postfix.update(loss=f"{summary['train_loss']:.3f}", tok_s=f"{tok_s:,.0f}")
-        utilisation = speed.mfu(tok_s, flops, device) if flops else None
+        utilisation = speed.mfu(tok_s / dist_info.world, flops, device) if flops else None  # per GPU
         if utilisation is not None:
             postfix["mfu"] = f"{100 * utilisation:.0f}%"
         pending.clear()
@@ -529,10 +517,10 @@ def _fit(cfg: FitConfig, *, stop: StopSignal | None, on_step: Callable[[int, dic
                     x, y = sampler.batch(step, micro)
                     x, y = x.to(device, non_blocking=True), y.to(device, non_blocking=True)
                     last = micro == cfg.grad_accum - 1
-                    sync = contextlib.nullcontext() if (last or not dist_info.enabled) else model.no_sync()
+                    sync = contextlib.nullcontext() if (last or not dist_info.enabled) else objective.no_sync()
                     with sync:
                         with speed.autocast(device, precision):
-                            loss = lm_loss(model, x, y) / cfg.grad_accum
+                            loss = objective(x, y) / cfg.grad_accum
                         (scaler.scale(loss) if scaler is not None else loss).backward()
                     loss_sum += loss.detach()
                 speed.optimizer_step(raw_model, optimizer, scaler, clip=GRAD_CLIP)
@@ -545,14 +533,13 @@ def _fit(cfg: FitConfig, *, stop: StopSignal | None, on_step: Callable[[int, dic
 
                 evaluate_now = step % cfg.eval_every == 0 or step == target
                 sample_now = cfg.sample_every > 0 and cfg.sample_num > 0 and step % cfg.sample_every == 0
-                stopping = _any_rank(stop.requested, dist_info, device)
+                stopping = _any_rank(stop.requested, dist_info)
                 save_now = step % cfg.save_every == 0 or step == target or stopping
                 if len(pending) >= LOG_EVERY or evaluate_now or sample_now or save_now:
                     flush()
                 if evaluate_now and val_windows and dist_info.main:
-                    with _eager(raw_model):
-                        val_loss, _ = evaluate_windows(raw_model, val_windows, batch_size=cfg.batch_size,
-                                                       device=device, precision=precision)
+                    val_loss, _ = evaluate_windows(raw_model, val_windows, batch_size=cfg.batch_size,
+                                                   device=device, precision=precision)
                     record.update(val_loss=val_loss, val_perplexity=_exp(val_loss))
                     metrics.append({"step": step, "val_loss": val_loss, "val_perplexity": _exp(val_loss)})
                     summary["val_loss"] = val_loss
@@ -579,7 +566,7 @@ def _fit(cfg: FitConfig, *, stop: StopSignal | None, on_step: Callable[[int, dic
                 bar.update(1)
                 if on_step is not None:
                     on_step(step, record)
-                    stopping = stopping or _any_rank(stop.requested, dist_info, device)
+                    stopping = stopping or _any_rank(stop.requested, dist_info)
                     save_now = save_now or stopping
                 if save_now and dist_info.main:
                     save(step)

@@ -9,7 +9,8 @@ speed the benchmark measures is the speed users get. What each one does, in one 
   bf16 on CPUs with native bf16 dot products (AVX512-BF16 / AMX), fp32 elsewhere.
 - ``autocast`` / ``make_grad_scaler``: mixed precision around forward + loss.
 - ``prepare_model``: SDPA (flash) attention, a fused GELU, TF32 matmuls, optional gradient
-  checkpointing and ``torch.compile``; on the CPU, no attention dropout (it blocks the fused kernel).
+  checkpointing; on the CPU, no attention dropout (it blocks the fused kernel).
+- ``training_objective``: the model and its loss as one module, ``torch.compile``d when wanted.
 - ``make_optimizer``: AdamW with nanoGPT's decay groups, fused kernels on CUDA.
 - ``flops_per_token`` / ``mfu``: nanoGPT's ``estimate_mfu`` accounting.
 """
@@ -22,6 +23,7 @@ from functools import lru_cache
 import torch
 
 from trainer.errors import TrainerError
+from trainer.evaluate import lm_loss
 
 log = logging.getLogger(__name__)
 
@@ -136,14 +138,44 @@ def make_grad_scaler(device: torch.device, precision: str):
 
 
 # --------------------------------------------------------------------------- model
-def _set_sdpa(model) -> None:
-    config = getattr(model, "config", None)
-    if config is None or getattr(config, "_attn_implementation", None) == "sdpa":
-        return
+# SDPA under a name of its own, for training. transformers builds no attention mask for an
+# attention function it has no mask function for, so SDPA gets ``attn_mask=None, is_causal=True``
+# and may use its flash kernel. Under the name "sdpa", a model compiled in training mode gets a
+# materialised (B, 1, T, T) mask instead (seen with transformers 5.23), which rules flash out on
+# CUDA, and an eager one pays a GPU sync per forward for the check that skips it. Training and
+# validation windows never hold padding, so the mask would only ever say "causal".
+CAUSAL_SDPA = "sdpa_causal"
+
+
+def _causal_sdpa_name() -> str:
+    """Register :data:`CAUSAL_SDPA` with transformers; plain ``"sdpa"`` where that cannot be done."""
     try:
-        model.set_attn_implementation("sdpa")
-    except Exception as exc:  # the model has no SDPA path: keep what it has
-        log.warning("keeping %s attention (SDPA unavailable: %s)", config._attn_implementation, exc)
+        from transformers import AttentionInterface
+        from transformers.integrations.sdpa_attention import sdpa_attention_forward
+    except ImportError:  # pragma: no cover - transformers without AttentionInterface
+        return "sdpa"
+    if CAUSAL_SDPA not in AttentionInterface._global_mapping:
+        AttentionInterface.register(CAUSAL_SDPA, sdpa_attention_forward)
+    return CAUSAL_SDPA
+
+
+def _set_sdpa(model) -> None:
+    """SDPA attention without mask building (see :data:`CAUSAL_SDPA`). Only the running model
+    changes: ``save_pretrained`` writes no attention implementation, so a saved model loads as
+    usual and handles padded batches again."""
+    config = getattr(model, "config", None)
+    if config is None:
+        return
+    name = _causal_sdpa_name()
+    for attempt in (name, "sdpa") if name != "sdpa" else ("sdpa",):
+        if getattr(config, "_attn_implementation", None) == attempt:
+            return
+        try:
+            model.set_attn_implementation(attempt)
+            return
+        except Exception as exc:  # the model has no SDPA path: keep what it has
+            reason = exc
+    log.warning("keeping %s attention (SDPA unavailable: %s)", config._attn_implementation, reason)
 
 
 def compile_wanted(device: torch.device, compile: str) -> bool:
@@ -196,15 +228,14 @@ def drop_attention_dropout(model) -> float:
     return before
 
 
-def prepare_model(model, device: torch.device, *, compile: str = "auto", grad_checkpointing: bool = False,
-                  attention_dropout: str = "auto"):
+def prepare_model(model, device: torch.device, *, grad_checkpointing: bool = False, attention_dropout: str = "auto"):
     """Make ``model`` ready to train fast on ``device`` (in place; returns it).
 
-    SDPA attention, the fused tanh-GELU kernel, TF32 matmuls on CUDA, gradient checkpointing when
-    asked, and torch.compile (``Module.compile``, so the model keeps its class, ``save_pretrained``
-    and state-dict keys). ``attention_dropout``: ``auto`` turns attention-probability dropout off
-    on the CPU only (where it blocks SDPA's fused kernel, see ``drop_attention_dropout``);
-    ``keep`` never touches it; ``off`` turns it off everywhere.
+    SDPA attention without mask building, the fused tanh-GELU kernel, TF32 matmuls on CUDA, and
+    gradient checkpointing when asked. ``attention_dropout``: ``auto`` turns attention-probability
+    dropout off on the CPU only (where it blocks SDPA's fused kernel, see
+    ``drop_attention_dropout``); ``keep`` never touches it; ``off`` turns it off everywhere.
+    The model itself is never compiled: :func:`training_objective` compiles the training step.
     """
     device = torch.device(device)
     if attention_dropout not in ("auto", "keep", "off"):
@@ -223,9 +254,32 @@ def prepare_model(model, device: torch.device, *, compile: str = "auto", grad_ch
         enable = getattr(model, "activation_checkpointing_enable", None) or model.gradient_checkpointing_enable
         enable()
         model.config.use_cache = False
-    if compile_wanted(device, compile):
-        model.compile()
     return model
+
+
+class CausalLMObjective(torch.nn.Module):
+    """A training step's forward as one module: ``objective(x, y)`` is the model's mean
+    next-token cross-entropy (``trainer.evaluate.lm_loss``). It holds the model, adds no
+    parameters, and is what ``torch.compile`` compiles: the logits' fp32 upcast and the loss then
+    fuse with the last matmul instead of making several passes over batch x block x vocab floats
+    (3 GiB at batch 8 x 1024 for GPT-2, the step's largest memory item, see docs/benchmarks.md)."""
+
+    def __init__(self, model):
+        super().__init__()
+        self.model = model
+
+    def forward(self, x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+        return lm_loss(self.model, x, y)
+
+
+def training_objective(model, device: torch.device, compile: str = "auto") -> CausalLMObjective:
+    """The loss module the training loop calls; compiled (``Module.compile``) when ``compile``
+    (``auto|on|off``) asks for it on ``device``. Evaluation and sampling call ``model`` itself,
+    which stays eager, so their other shapes never trigger a recompile."""
+    objective = CausalLMObjective(model)
+    if compile_wanted(device, compile):
+        objective.compile()
+    return objective
 
 
 # --------------------------------------------------------------------------- optimizer
@@ -246,6 +300,24 @@ def make_optimizer(model, *, lr: float, weight_decay: float, betas=(0.9, 0.95), 
     device = torch.device(device) if device is not None else next(model.parameters()).device
     kwargs = {"fused": True} if device.type == "cuda" else {"foreach": True}
     return torch.optim.AdamW(optimizer_groups(model, weight_decay), lr=lr, betas=tuple(betas), **kwargs)
+
+
+def restore_optimizer(optimizer, state: dict) -> None:
+    """Load a checkpoint's AdamW moments into ``optimizer`` but keep this run's hyperparameters
+    (lr, weight decay, betas, fused/foreach). The step counters go where this optimizer wants
+    them: fused (CUDA) and capturable AdamW keep them on the parameters' device, and
+    ``load_state_dict`` decides that from the *saved* flags, so a run begun on the CPU and resumed
+    on a GPU would otherwise fail in its first fused step ("Expected all tensors to be on the same
+    device ... state_steps")."""
+    current = [{k: v for k, v in g.items() if k != "params"} for g in optimizer.param_groups]
+    optimizer.load_state_dict(state)
+    for group, hyper in zip(optimizer.param_groups, current):
+        group.update(hyper)
+        if group.get("fused") or group.get("capturable"):
+            for param in group["params"]:
+                param_state = optimizer.state.get(param, {})
+                if torch.is_tensor(param_state.get("step")):
+                    param_state["step"] = param_state["step"].to(param.device, torch.float32)
 
 
 # --------------------------------------------------------------------------- FLOPs and MFU
@@ -318,6 +390,7 @@ def flops_per_token(config, block_size: int, *, num_params: int | None = None) -
 # First match wins, so the more specific names come first.
 PEAK_BF16 = [
     ("H200", 989e12),
+    ("H100 NVL", 835e12),
     ("H100 PCIe", 756e12),
     ("H100", 989e12),  # SXM / HBM3
     ("GH200", 989e12),

@@ -115,24 +115,26 @@ def test_grad_scaler_only_for_fp16_on_cuda():
 def test_prepare_model_sdpa_gelu_and_cpu_attention_dropout():
     from transformers.activations import GELUTanh
 
-    model = speed.prepare_model(tiny_gpt2(), torch.device("cpu"), compile="auto")
-    assert model.config._attn_implementation == "sdpa"
+    model = speed.prepare_model(tiny_gpt2(), torch.device("cpu"))
+    assert model.config._attn_implementation == speed.CAUSAL_SDPA  # SDPA, without mask building
     blocks = model.transformer.h
     assert all(type(block.mlp.act) is GELUTanh for block in blocks)
     assert all(block.attn.attn_dropout.p == 0.0 for block in blocks)  # the fused SDPA kernel
     assert all(block.attn.resid_dropout.p == 0.1 for block in blocks)  # other dropout untouched
     assert model.config.attn_pdrop == 0.1  # the saved config is not rewritten
-    assert getattr(model, "_compiled_call_impl", None) is None  # compile auto: not on the CPU
+    assert getattr(model, "_compiled_call_impl", None) is None  # the model is never compiled
+    objective = speed.training_objective(model, torch.device("cpu"), "auto")
+    assert getattr(objective, "_compiled_call_impl", None) is None  # compile auto: not on the CPU
     assert not checkpointing(model)
 
 
 def test_prepare_model_can_keep_attention_dropout():
-    model = speed.prepare_model(tiny_gpt2(), torch.device("cpu"), compile="off", attention_dropout="keep")
+    model = speed.prepare_model(tiny_gpt2(), torch.device("cpu"), attention_dropout="keep")
     assert all(block.attn.attn_dropout.p == 0.1 for block in model.transformer.h)
 
 
 def test_prepare_model_grad_checkpointing():
-    model = speed.prepare_model(tiny_gpt2(), torch.device("cpu"), compile="off", grad_checkpointing=True)
+    model = speed.prepare_model(tiny_gpt2(), torch.device("cpu"), grad_checkpointing=True)
     assert checkpointing(model)
     assert model.config.use_cache is False
     x, y = batch()
@@ -152,7 +154,7 @@ def test_compile_setting():
 def test_prepared_model_saves_and_reloads_the_same_function(tmp_path):
     from transformers import AutoModelForCausalLM
 
-    model = speed.prepare_model(tiny_gpt2(dropout=0.0), torch.device("cpu"), compile="off").eval()
+    model = speed.prepare_model(tiny_gpt2(dropout=0.0), torch.device("cpu")).eval()
     model.save_pretrained(tmp_path, safe_serialization=True)
     loaded = AutoModelForCausalLM.from_pretrained(tmp_path).eval()
     assert loaded.config.activation_function == "gelu_new"
@@ -212,7 +214,7 @@ def test_fast_path_matches_fp32_eager_loss_and_gradients():
     reference = tiny_gpt2(dropout=0.0).train()
     fast = copy.deepcopy(reference)
     cpu = torch.device("cpu")
-    speed.prepare_model(fast, cpu, compile="off")
+    speed.prepare_model(fast, cpu)
     x, y = batch()
     ref_loss = lm_loss(reference, x, y)
     ref_loss.backward()
@@ -227,7 +229,7 @@ def test_fast_path_matches_fp32_eager_loss_and_gradients():
 
 def test_a_training_step_on_the_fast_path_learns():
     cpu = torch.device("cpu")
-    model = speed.prepare_model(tiny_gpt2(), cpu, compile="off").train()
+    model = speed.prepare_model(tiny_gpt2(), cpu).train()
     optimizer = speed.make_optimizer(model, lr=3e-3, weight_decay=0.1, device=cpu)
     precision = "bf16"
     x, y = batch()
@@ -264,23 +266,87 @@ def test_compiled_training_matches_eager(grad_checkpointing, cpu_can_compile):
     cpu = torch.device("cpu")
 
     def train(compile: str, checkpointing: bool):
-        model = speed.prepare_model(tiny_gpt2(dropout=0.0), cpu, compile=compile,
-                                    grad_checkpointing=checkpointing).train()
+        model = speed.prepare_model(tiny_gpt2(dropout=0.0), cpu, grad_checkpointing=checkpointing).train()
+        objective = speed.training_objective(model, cpu, compile)
         optimizer = speed.make_optimizer(model, lr=1e-2, weight_decay=0.1, device=cpu)
         losses = []
         x, y = batch()
         for _ in range(4):
-            loss = lm_loss(model, x, y)
+            loss = objective(x, y)
             loss.backward()
             speed.optimizer_step(model, optimizer)
             losses.append(loss.item())
-        return model, losses
+        return model, objective, losses
 
-    eager, eager_losses = train("off", False)
-    compiled, compiled_losses = train("on", grad_checkpointing)
-    assert compiled._compiled_call_impl is not None  # the compiled graph ran the steps
+    eager, _, eager_losses = train("off", False)
+    compiled, objective, compiled_losses = train("on", grad_checkpointing)
+    assert objective._compiled_call_impl is not None  # the compiled graph ran the steps...
+    assert getattr(compiled, "_compiled_call_impl", None) is None  # ...and the model stays eager
     assert compiled_losses == pytest.approx(eager_losses, rel=1e-4)
     assert eager_losses[-1] < eager_losses[0]
     assert list(compiled.state_dict()) == list(eager.state_dict())  # save_pretrained sees the same keys
     for (name, a), b in zip(eager.state_dict().items(), compiled.state_dict().values()):
         torch.testing.assert_close(a, b, rtol=1e-3, atol=1e-4, msg=name)
+
+
+@pytest.mark.parametrize("compile", ["off", "on"])
+def test_training_attention_gets_no_mask_so_flash_can_run(compile, monkeypatch, request):
+    """SDPA's flash kernel (CUDA) runs only with ``attn_mask=None, is_causal=True``. transformers
+    builds a (B, 1, T, T) mask for "sdpa" in a compiled training step; the trainer's attention
+    must not, compiled or not, with or without gradient checkpointing."""
+    if compile == "on":
+        request.getfixturevalue("cpu_can_compile")
+    seen = []
+    real = F.scaled_dot_product_attention
+
+    def probe(q, k, v, attn_mask=None, dropout_p=0.0, is_causal=False, **kwargs):
+        seen.append((attn_mask is None, is_causal))
+        return real(q, k, v, attn_mask=attn_mask, dropout_p=dropout_p, is_causal=is_causal, **kwargs)
+
+    monkeypatch.setattr(torch.nn.functional, "scaled_dot_product_attention", probe)
+    cpu = torch.device("cpu")
+    model = speed.prepare_model(tiny_gpt2(), cpu, grad_checkpointing=True).train()
+    objective = speed.training_objective(model, cpu, compile)
+    x, y = batch()
+    with speed.autocast(cpu, "bf16"):
+        objective(x, y).backward()
+    assert seen and set(seen) == {(True, True)}
+
+
+def test_training_attention_is_the_same_function_and_is_not_saved(tmp_path):
+    from transformers import AutoModelForCausalLM
+
+    reference = tiny_gpt2(dropout=0.0).eval()
+    reference.set_attn_implementation("sdpa")
+    model = speed.prepare_model(tiny_gpt2(dropout=0.0), torch.device("cpu")).eval()
+    assert model.config._attn_implementation == speed.CAUSAL_SDPA
+    x, _ = batch()
+    with torch.no_grad():
+        torch.testing.assert_close(model(input_ids=x).logits, reference(input_ids=x).logits)
+        greedy = model.generate(x[:1, :4], max_new_tokens=6, do_sample=False, pad_token_id=0)
+        assert torch.equal(greedy, reference.generate(x[:1, :4], max_new_tokens=6, do_sample=False, pad_token_id=0))
+    model.save_pretrained(tmp_path)
+    assert speed.CAUSAL_SDPA not in (tmp_path / "config.json").read_text()
+    loaded = AutoModelForCausalLM.from_pretrained(tmp_path)
+    assert loaded.config._attn_implementation != speed.CAUSAL_SDPA  # padded batches work as usual
+
+
+def test_resume_puts_fused_adamw_step_counters_on_the_parameters_device():
+    """A run begun on the CPU (foreach AdamW) and resumed on a GPU (fused AdamW): the step
+    counters must move to the GPU. Here the "GPU" is the meta device and capturable AdamW, which
+    keeps its counters on the parameters' device under the same rule as fused."""
+    cpu_model = torch.nn.Linear(4, 4)
+    cpu_optimizer = speed.make_optimizer(cpu_model, lr=1e-3, weight_decay=0.1, device=torch.device("cpu"))
+    cpu_model(torch.ones(2, 4)).sum().backward()
+    cpu_optimizer.step()
+    saved = cpu_optimizer.state_dict()
+    assert all(state["step"].device.type == "cpu" for state in saved["state"].values())
+
+    gpu_model = torch.nn.Linear(4, 4, device="meta")
+    gpu_optimizer = torch.optim.AdamW(speed.optimizer_groups(gpu_model, 0.1), lr=5e-4, capturable=True)
+    speed.restore_optimizer(gpu_optimizer, saved)
+    for param in gpu_model.parameters():
+        state = gpu_optimizer.state[param]
+        assert state["step"].device.type == "meta" and state["step"].dtype == torch.float32
+        assert state["exp_avg"].device.type == "meta"
+    assert all(group["lr"] == 5e-4 and group["capturable"] for group in gpu_optimizer.param_groups)
