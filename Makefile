@@ -136,12 +136,18 @@ backfill: demo-model
 daily: demo-model
 	$(PELICAN) "$(INPUTDIR)" -o "$(OUTPUTDIR)" -s "$(DAILY_CONF)" $(PELICANOPTS) $(DAILY_OPTS)
 ifeq ($(DAILY_COMMIT), 1)
-	git add -- "$(GENERATED)" ":(exclude)$(GENERATED)/.daily-post.lock"
-	git diff --cached --quiet -- "$(GENERATED)" || git commit -m "Machine-written post of $${DAILY_POST_DATE:-$$(date +%F)}" -- "$(GENERATED)"
+	@$(MAKE) --no-print-directory daily-commit
 endif
 ifneq ($(DEPLOY),)
 	$(MAKE) $(DEPLOY)
 endif
+
+# `make daily DAILY_COMMIT=1`'s last step: commit what changed in $(GENERATED) (new posts, deleted
+# ones), never its hidden files: the lock and the temporary files of killed builds. They are left out
+# with a wildcard, not by name: git refuses (exit 1) a pathspec that names an ignored file.
+daily-commit:
+	git add -A -- "$(GENERATED)" ":(exclude)$(GENERATED)/.*"
+	git diff --cached --quiet -- "$(GENERATED)" || git commit -m "Machine-written post of $${DAILY_POST_DATE:-$$(date +%F)}" -- "$(GENERATED)"
 
 clean:
 	[ ! -d "$(OUTPUTDIR)" ] || rm -rf "$(OUTPUTDIR)"
@@ -171,4 +177,4 @@ rsync_upload: publish
 	rsync -e "ssh -p $(SSH_PORT)" -P -rvzc --include tags --cleanup "$(OUTPUTDIR)"/ "$(SSH_USER)@$(SSH_HOST):$(SSH_TARGET_DIR)" --delete
 
 
-.PHONY: help install test corpus train report html demo-model backfill daily clean regenerate serve serve-global devserver devserver-global publish ssh_upload rsync_upload
+.PHONY: help install test corpus train report html demo-model backfill daily daily-commit clean regenerate serve serve-global devserver devserver-global publish ssh_upload rsync_upload
