@@ -120,13 +120,14 @@ html: demo-model
 
 # Builds the offline demo model, only when DAILY_POST_MODEL is the demo model and it is missing
 # (a site pointed at its own model never gets here). A failure leaves the site buildable: the
-# plugin then says, in one warning, that there is no model.
+# plugin then says, in one warning, that there is no model. An interrupted build resumes next time
+# and still ends at DEMO_STEPS steps in all (--until-step, not --steps: that would be N more).
 demo-model:
 	@if $(PY) -m plugin.settings demo-needed -s "$(CONFFILE)" >/dev/null; then \
 		echo "Building the demo model models/demo from $(INPUTDIR) ($(DEMO_STEPS) steps, a few CPU minutes, once)"; \
 		$(PY) -m corpus_builder.cli "$(INPUTDIR)" -s "$(CONFFILE)" -o "$(DEMO_CORPUS)" && \
 		$(PY) -m trainer.cli fit --corpus "$(DEMO_CORPUS)" --run demo --from-scratch --size tiny \
-			--steps $(DEMO_STEPS) $(DEMO_TRAINOPTS) \
+			--until-step $(DEMO_STEPS) $(DEMO_TRAINOPTS) \
 		|| echo "warning: building the demo model failed; the site builds without a machine-written post"; \
 	fi
 
