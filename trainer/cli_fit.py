@@ -10,7 +10,7 @@ import sys
 import click
 from click.core import ParameterSource
 
-from trainer.cli_logging import setup_logging
+from trainer.cli_logging import fail, setup_logging
 from trainer.errors import TrainerError
 
 log = logging.getLogger("trainer")
@@ -117,13 +117,11 @@ def fit_command(**options) -> None:
             config = dataclasses.replace(config, steps=steps)
         result = fit(config)
     except TrainerError as exc:
-        click.echo(f"error: {exc}", err=True)
-        sys.exit(1)
+        fail(exc)
     except OSError as exc:  # a disk that is full, read-only or gone (logs, samples, plots, ...)
         where = f" ({exc.filename})" if exc.filename else ""
-        click.echo(f"error: cannot write{where}: {exc.strerror or exc}; the last checkpoint is intact: "
-                   "free some space (or fix the folder) and run the same command again", err=True)
-        sys.exit(1)
+        fail(f"cannot write{where}: {exc.strerror or exc}; the last checkpoint is intact: "
+             "free some space (or fix the folder) and run the same command again")
     except KeyboardInterrupt:
         click.echo("aborted (no checkpoint written since the last one)", err=True)
         sys.exit(130)
@@ -190,8 +188,7 @@ def eval_command(models, corpus, val_fraction, all_posts, block_size, batch_size
                                       block_size=block_size, batch_size=batch_size, device=device,
                                       precision=precision))
     except TrainerError as exc:
-        click.echo(f"error: {exc}", err=True)
-        sys.exit(1)
+        fail(exc)
 
 
 def evaluate_model(ref: str, corpus_path: str, *, val_fraction: float | None = None, all_posts: bool = False,

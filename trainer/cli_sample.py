@@ -130,7 +130,7 @@ def sample_command(run, model, models_dir, n, seed, length, temperature, top_k, 
 
     With --gate the command exits with status 1 when every candidate was rejected.
     """
-    from trainer.cli_logging import setup_logging
+    from trainer.cli_logging import fail, setup_logging
     from trainer.gate import GateSettings
     from trainer.sampling import SamplingSettings
 
@@ -147,7 +147,7 @@ def sample_command(run, model, models_dir, n, seed, length, temperature, top_k, 
         path = resolve_model(run, model, models_dir)
         outcome = sample_posts(path, seed, n, settings, precision, gate, rounds, threads)
     except TrainerError as exc:
-        raise click.ClickException(str(exc)) from None
+        fail(exc)
 
     if out_dir:
         for written in write_posts(outcome, Path(out_dir)):

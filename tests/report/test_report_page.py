@@ -93,8 +93,8 @@ def test_cli_run_names_resolve_under_models_dir(fit_run, tmp_path):
 
     result = CliRunner().invoke(main, ["report", "nosuchrun", "--models-dir", str(tmp_path)])
     assert result.exit_code == 1
-    assert "no run folder" in result.output and "Traceback" not in result.output
-    assert len(result.output.strip().splitlines()) == 1
+    assert result.stderr.startswith("error: ") and "no run folder" in result.stderr  # as trainer fit
+    assert "Traceback" not in result.output and len(result.output.strip().splitlines()) == 1
     empty = tmp_path / "empty"
     empty.mkdir()
     result = CliRunner().invoke(main, ["report", "empty", "--models-dir", str(tmp_path)])

@@ -52,7 +52,7 @@ def test_gate_shows_each_verdict_and_the_outcome(overfit_run):
 def test_missing_model_is_one_line_without_traceback(tmp_path):
     result = run("--model", tmp_path / "nothing-here")
     assert result.exit_code == 1
-    assert result.output.startswith("Error: model folder not found:")
+    assert result.stderr.startswith("error: model folder not found:")  # as every trainer command
     assert "Traceback" not in result.output and result.output.count("\n") == 1
 
 
