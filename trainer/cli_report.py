@@ -81,5 +81,5 @@ def report_command(run, models_dir, samples, batch, seed, length, base_model, co
                f"{m.threshold}+ tokens from the corpus")
     for warning in report.warnings:
         click.echo(f"warning: {warning}")
-    click.echo(f"wrote {html_path}")
-    click.echo(f"wrote {md_path}")
+    for path in (html_path, md_path, html_path.with_suffix(".json")):  # write_report's three files
+        click.echo(f"wrote {path}")

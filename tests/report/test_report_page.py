@@ -84,7 +84,9 @@ def test_cli_writes_the_report(fit_run, tmp_path):
     assert result.exit_code == 0, result.output
     assert "better than the base model by" in result.output
     assert f"wrote {out}" in result.output
-    assert out.is_file() and out.with_suffix(".md").is_file()
+    for twin in (out.with_suffix(".md"), out.with_suffix(".json")):  # each file written is named
+        assert f"wrote {twin}\n" in result.output and twin.is_file()
+    assert out.is_file()
     assert not (fit_run / "report.html").exists() or out != fit_run / "report.html"
 
 
