@@ -200,7 +200,7 @@ def evaluate_model(ref: str, corpus_path: str, *, val_fraction: float | None = N
 
     from trainer import data, speed
     from trainer.evaluate import perplexity
-    from trainer.modeling import load_model
+    from trainer.modeling import EVAL_HINT, load_model
 
     corpus = data.read_corpus(corpus_path)
     if val_fraction is None:
@@ -216,7 +216,7 @@ def evaluate_model(ref: str, corpus_path: str, *, val_fraction: float | None = N
         if not val:
             raise TrainerError(f"no held-out posts in {corpus.path} (it has {len(corpus.documents)}): use --all-posts")
         documents, label = [corpus.documents[i] for i in val], f"{len(val)} held-out post{'s' * (len(val) > 1)}"
-    model, tokenizer = load_model(ref)
+    model, tokenizer = load_model(ref, hint=EVAL_HINT)
     torch_device = speed.pick_device(device)
     precision = speed.resolve_precision(torch_device, precision)
     model.to(torch_device)
