@@ -120,13 +120,14 @@ html: demo-model
 
 # Builds the offline demo model, only when DAILY_POST_MODEL is the demo model and it is missing
 # (a site pointed at its own model never gets here). A failure leaves the site buildable: the
-# plugin then says, in one warning, that there is no model.
+# plugin then says, in one warning, that there is no model. An interrupted build resumes next time
+# and still ends at DEMO_STEPS steps in all (--until-step, not --steps: that would be N more).
 demo-model:
 	@if $(PY) -m plugin.settings demo-needed -s "$(CONFFILE)" >/dev/null; then \
 		echo "Building the demo model models/demo from $(INPUTDIR) ($(DEMO_STEPS) steps, a few CPU minutes, once)"; \
 		$(PY) -m corpus_builder.cli "$(INPUTDIR)" -s "$(CONFFILE)" -o "$(DEMO_CORPUS)" && \
 		$(PY) -m trainer.cli fit --corpus "$(DEMO_CORPUS)" --run demo --from-scratch --size tiny \
-			--steps $(DEMO_STEPS) $(DEMO_TRAINOPTS) \
+			--until-step $(DEMO_STEPS) $(DEMO_TRAINOPTS) \
 		|| echo "warning: building the demo model failed; the site builds without a machine-written post"; \
 	fi
 
@@ -136,12 +137,18 @@ backfill: demo-model
 daily: demo-model
 	$(PELICAN) "$(INPUTDIR)" -o "$(OUTPUTDIR)" -s "$(DAILY_CONF)" $(PELICANOPTS) $(DAILY_OPTS)
 ifeq ($(DAILY_COMMIT), 1)
-	git add -- "$(GENERATED)" ":(exclude)$(GENERATED)/.daily-post.lock"
-	git diff --cached --quiet -- "$(GENERATED)" || git commit -m "Machine-written post of $${DAILY_POST_DATE:-$$(date +%F)}" -- "$(GENERATED)"
+	@$(MAKE) --no-print-directory daily-commit
 endif
 ifneq ($(DEPLOY),)
 	$(MAKE) $(DEPLOY)
 endif
+
+# `make daily DAILY_COMMIT=1`'s last step: commit what changed in $(GENERATED) (new posts, deleted
+# ones), never its hidden files: the lock and the temporary files of killed builds. They are left out
+# with a wildcard, not by name: git refuses (exit 1) a pathspec that names an ignored file.
+daily-commit:
+	git add -A -- "$(GENERATED)" ":(exclude)$(GENERATED)/.*"
+	git diff --cached --quiet -- "$(GENERATED)" || git commit -m "Machine-written post of $${DAILY_POST_DATE:-$$(date +%F)}" -- "$(GENERATED)"
 
 clean:
 	[ ! -d "$(OUTPUTDIR)" ] || rm -rf "$(OUTPUTDIR)"
@@ -171,4 +178,4 @@ rsync_upload: publish
 	rsync -e "ssh -p $(SSH_PORT)" -P -rvzc --include tags --cleanup "$(OUTPUTDIR)"/ "$(SSH_USER)@$(SSH_HOST):$(SSH_TARGET_DIR)" --delete
 
 
-.PHONY: help install test corpus train report html demo-model backfill daily clean regenerate serve serve-global devserver devserver-global publish ssh_upload rsync_upload
+.PHONY: help install test corpus train report html demo-model backfill daily daily-commit clean regenerate serve serve-global devserver devserver-global publish ssh_upload rsync_upload

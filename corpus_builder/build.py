@@ -208,10 +208,16 @@ def build_corpus(options: BuildOptions) -> BuildResult:
         kept = [item for i, item in enumerate(kept) if i not in duplicates]
 
     if not kept:
-        raise CorpusError(
-            f"nothing usable remains: {len(results) + len(others)} texts read, {len(excluded)} excluded "
-            "(see the lines above); the previous corpus was left as it was"
-        )
+        read = len(results) + len(others)
+        if read:
+            reasons = _reasons(Counter(e["reason"] for e in excluded))
+            found = f"{read} texts read, {len(excluded)} excluded ({reasons}; -v lists each file)"
+        else:
+            looked = ", ".join("." + ext for ext in sorted(reader.extensions) if ext != "static")
+            where = [str(p) for p in roots + options.txt_dirs + options.csv_files + options.jsonl_files]
+            found = f"no texts found in {', '.join(where)}" + (f" (posts are files ending in {looked})"
+                                                               if roots else "")
+        raise CorpusError(f"nothing usable remains: {found}; the previous corpus was left as it was")
 
     documents = [_document(item, options.titles) for item in kept]
     copies = []
@@ -337,11 +343,16 @@ def _manifest(options, output, settings_file, roots, kept, documents, copies, so
     }
 
 
+def _reasons(by_reason: dict) -> str:
+    """``"draft 2, too-short 1"``: how many texts each reason excluded, by reason."""
+    return ", ".join(f"{reason} {count}" for reason, count in sorted(by_reason.items()))
+
+
 def summary_lines(result: BuildResult) -> list[str]:
     """The short summary the CLI prints: read, excluded by reason, words, tokens, where."""
     m = result.manifest
     totals = m["totals"]
-    reasons = ", ".join(f"{reason} {count}" for reason, count in totals["excluded_by_reason"].items())
+    reasons = _reasons(totals["excluded_by_reason"])
     lines = [
         f"read {totals['read']} texts: {m['posts']} kept, {totals['excluded']} excluded"
         + (f" ({reasons})" if reasons else ""),

@@ -8,38 +8,14 @@ where the plugin thinks it does) and hold no ``<``, ``>``, ``"`` or ``'`` at all
 typographic look-alikes (‹ › ” ’). Escaping them as entities is not enough there, because themes
 commonly print titles and summaries through Jinja's ``striptags``, which decodes entities again,
 often inside an attribute (``title="{{ article.title|striptags }}"``, the meta description).
+The escapers themselves live in trainer.posts (``trainer sample --out`` writes posts with them too).
 """
 from __future__ import annotations
 
-import html
 import re
-import unicodedata
 
-from trainer.posts import escape_body, escape_line  # noqa: F401  (torch-free; escape_body is used by store)
-
-_BREAKS = re.compile(r"[\r\n\x0b\x0c\x1c-\x1e\x85\u2028\u2029]+")
-_SPACES = re.compile(r"\s+")
-
-
-def single_line(value: object) -> str:
-    """Any value as one line of plain text: line breaks and control characters become spaces."""
-    text = _BREAKS.sub(" ", str(value))
-    text = "".join(" " if unicodedata.category(ch) in ("Cc", "Zl", "Zp") else ch for ch in text)
-    return _SPACES.sub(" ", text).strip()
-
-
-_LOOKALIKES = str.maketrans({"<": "\u2039", ">": "\u203a", '"': "\u201d", "'": "\u2019"})
-
-
-def plain_line(value: object) -> str:
-    """Single line, with < > " ' replaced by look-alikes that no HTML parser reads as markup."""
-    return single_line(value).translate(_LOOKALIKES)
-
-
-def meta_value(value: object) -> str:
-    """A metadata value printed raw by templates (Title, ...): single line, inert even after
-    ``striptags`` (no < > " '; & as &amp;)."""
-    return html.escape(plain_line(value), quote=False)
+# torch-free; the plugin writes posts with the trainer's escapers (store uses escape_body)
+from trainer.posts import escape_body, escape_line, meta_value, plain_line, single_line  # noqa: F401
 
 
 def meta_markdown(value: object) -> str:

@@ -2,13 +2,15 @@
 ``trainer.evaluate.perplexity``. Torch is imported only when a command runs."""
 from __future__ import annotations
 
+import dataclasses
 import logging
 import os
 import sys
 
 import click
+from click.core import ParameterSource
 
-from trainer.cli_logging import setup_logging
+from trainer.cli_logging import fail, setup_logging
 from trainer.errors import TrainerError
 
 log = logging.getLogger("trainer")
@@ -19,6 +21,7 @@ FIT_HELP = """Fine-tune a causal LM (GPT-2 by default) on the corpus; resumable 
 Examples:
   trainer fit --steps 1000                      # data/corpus.txt + gpt2 -> models/blog/
   trainer fit --steps 500                       # the same run again: resumes, 500 more steps
+  trainer fit --until-step 1500                 # resumes (or starts) and stops at step 1500 in all
   trainer fit --model ./gpt2-local --run blog   # a local model folder (offline)
   trainer fit --model smollm2/model.gguf        # a .gguf file (pip install gguf accelerate)
   trainer fit --from-scratch --size tiny --steps 600 --run demo   # no download, a few CPU minutes
@@ -29,7 +32,8 @@ Examples:
 The run folder models/NAME/ gets: the final model and tokenizer (from_pretrained loads it),
 train.json, metrics.jsonl, loss.png, samples/step-N.txt, checkpoints/step-N/ (the last --keep)
 and best/ (the lowest validation loss). Ctrl-C or SIGTERM saves a checkpoint and exits; run the
-same command again to resume (--steps N always means N more steps). --fresh starts over.
+same command again to resume (--steps N always means N more steps; --until-step N ends at step N
+however often the command was interrupted). --fresh starts over.
 """
 
 EVAL_HELP = """Print the held-out perplexity of one or more models on a corpus.
@@ -55,6 +59,9 @@ Examples:
                    "Under torchrun write -r NAME: torchrun reads --run as its own --run-path.")
 @click.option("--steps", default=1000, show_default=True, type=click.IntRange(min=1),
               help="Optimizer steps to run now; on a resumed run, N more.")
+@click.option("--until-step", type=click.IntRange(min=1), default=None, metavar="N",
+              help="Instead of --steps: train until step N in all (a resumed run trains the steps "
+                   "left), so rerunning an interrupted command ends where it would have.")
 @click.option("--from-scratch", is_flag=True, help="Train a fresh GPT-2 and a tokenizer built on the corpus (no download).")
 @click.option("--size", default="tiny", show_default=True, type=click.Choice(["tiny", "small", "gpt2"]),
               help="Model size for --from-scratch.")
@@ -91,29 +98,40 @@ Examples:
 @click.option("-v", "--verbose", is_flag=True, help="More detail in the logs.")
 def fit_command(**options) -> None:
     setup_logging(options.pop("verbose"))
-    from trainer.fit import FitConfig, fit
+    from trainer.fit import FitConfig, fit, run_dir_for
 
     options["compile"] = options.pop("compile_mode")
     options["progress"] = not options.pop("no_progress")
+    until = options.pop("until_step")
+    steps_given = click.get_current_context().get_parameter_source("steps") is not ParameterSource.DEFAULT
+    if until is not None and steps_given:
+        raise click.UsageError("give --steps N (N more steps) or --until-step N (up to step N), not both")
     try:
-        result = fit(FitConfig(**options))
+        config = FitConfig(**options)
+        if until is not None:
+            steps = steps_until(config, until)
+            if steps is None:
+                click.echo(f"nothing to train: the model in {run_dir_for(config)} is at step {until} "
+                           f"or later (--until-step {until})")
+                return
+            config = dataclasses.replace(config, steps=steps)
+        result = fit(config)
     except TrainerError as exc:
-        click.echo(f"error: {exc}", err=True)
-        sys.exit(1)
+        fail(exc)
     except OSError as exc:  # a disk that is full, read-only or gone (logs, samples, plots, ...)
         where = f" ({exc.filename})" if exc.filename else ""
-        click.echo(f"error: cannot write{where}: {exc.strerror or exc}; the last checkpoint is intact: "
-                   "free some space (or fix the folder) and run the same command again", err=True)
-        sys.exit(1)
+        fail(f"cannot write{where}: {exc.strerror or exc}; the last checkpoint is intact: "
+             "free some space (or fix the folder) and run the same command again")
     except KeyboardInterrupt:
         click.echo("aborted (no checkpoint written since the last one)", err=True)
         sys.exit(130)
     if int(os.environ.get("RANK", "0")) != 0:
         return  # under torchrun, rank 0 reports
     if result.stopped:
+        resume = f"(it ends at step {until})" if until else "(--steps N runs N more steps)"
         click.echo(
             f"stopped at step {result.step}: checkpoint saved in {result.run_dir}/checkpoints/step-{result.step}/; "
-            "run the same command to resume (--steps N runs N more steps)"
+            f"run the same command to resume {resume}"
         )
         return
     s = result.summary
@@ -125,6 +143,29 @@ def fit_command(**options) -> None:
     )
     for warning in s["warnings"]:
         click.echo(f"warning: {warning}", err=True)
+
+
+def steps_until(config, until: int) -> int | None:
+    """``--until-step N`` as a number of steps to run now: N for a new run (or ``--fresh``), what
+    is left after the checkpoint the run will resume from (the one ``fit`` picks), or None when the
+    run's final model is already at step N or later. A run stopped at step N or later without its
+    final model (killed while writing it) runs one more step, so that it is written."""
+    import json
+
+    from trainer import checkpoint as ckpt
+    from trainer.fit import run_dir_for
+
+    run_dir = run_dir_for(config)
+    latest = None if config.fresh else ckpt.load_latest(run_dir, load_model=False)
+    if latest is None:
+        return until
+    try:
+        finished = int(json.loads((run_dir / "train.json").read_text(encoding="utf-8"))["steps"])
+    except (OSError, ValueError, KeyError, TypeError):
+        finished = 0
+    if finished >= until and finished == latest.step:
+        return None
+    return max(1, until - latest.step)
 
 
 @click.command("eval", help=EVAL_HELP, short_help="Held-out perplexity of a model on the corpus.")
@@ -147,8 +188,7 @@ def eval_command(models, corpus, val_fraction, all_posts, block_size, batch_size
                                       block_size=block_size, batch_size=batch_size, device=device,
                                       precision=precision))
     except TrainerError as exc:
-        click.echo(f"error: {exc}", err=True)
-        sys.exit(1)
+        fail(exc)
 
 
 def evaluate_model(ref: str, corpus_path: str, *, val_fraction: float | None = None, all_posts: bool = False,
@@ -160,7 +200,7 @@ def evaluate_model(ref: str, corpus_path: str, *, val_fraction: float | None = N
 
     from trainer import data, speed
     from trainer.evaluate import perplexity
-    from trainer.modeling import load_model
+    from trainer.modeling import EVAL_HINT, load_model
 
     corpus = data.read_corpus(corpus_path)
     if val_fraction is None:
@@ -176,7 +216,7 @@ def evaluate_model(ref: str, corpus_path: str, *, val_fraction: float | None = N
         if not val:
             raise TrainerError(f"no held-out posts in {corpus.path} (it has {len(corpus.documents)}): use --all-posts")
         documents, label = [corpus.documents[i] for i in val], f"{len(val)} held-out post{'s' * (len(val) > 1)}"
-    model, tokenizer = load_model(ref)
+    model, tokenizer = load_model(ref, hint=EVAL_HINT)
     torch_device = speed.pick_device(device)
     precision = speed.resolve_precision(torch_device, precision)
     model.to(torch_device)

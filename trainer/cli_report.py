@@ -64,7 +64,7 @@ def report_command(run, models_dir, samples, batch, seed, length, base_model, co
       trainer report blog --base-model ~/models/SmolLM2-135M-Instruct.Q4_1.gguf
       trainer report blog --out /tmp/report.html --seed 7
     """
-    from trainer.cli_logging import setup_logging  # the trainer's log format, tqdm-safe
+    from trainer.cli_logging import fail, setup_logging  # the trainer's log format, tqdm-safe
 
     setup_logging(verbose)
     try:
@@ -73,7 +73,7 @@ def report_command(run, models_dir, samples, batch, seed, length, base_model, co
             length=length, base_model=base_model, corpus=corpus, precision=precision,
             progress=True)
     except TrainerError as exc:
-        raise click.ClickException(str(exc)) from None
+        fail(exc)
     if report.perplexity is not None:
         click.echo(report.perplexity.verdict)
     m = report.memorisation
@@ -81,5 +81,5 @@ def report_command(run, models_dir, samples, batch, seed, length, base_model, co
                f"{m.threshold}+ tokens from the corpus")
     for warning in report.warnings:
         click.echo(f"warning: {warning}")
-    click.echo(f"wrote {html_path}")
-    click.echo(f"wrote {md_path}")
+    for path in (html_path, md_path, html_path.with_suffix(".json")):  # write_report's three files
+        click.echo(f"wrote {path}")

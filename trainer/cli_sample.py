@@ -49,11 +49,12 @@ def sample_posts(model_path, seed: int, n: int, settings, precision: str = "auto
 
 
 def post_markdown(post) -> str:
-    """A Markdown file for ``post`` with Pelican metadata; title and body escaped."""
-    from trainer.posts import escape_markdown_html
+    """A Markdown file for ``post`` with Pelican metadata; its plain text escaped, once: the title
+    as a metadata value (as the plugin writes it), the body as inert Markdown."""
+    from trainer.posts import escape_markdown_html, meta_value
 
-    title = escape_markdown_html(post.title).replace("\n", " ")
-    lines = [f"Title: {title}", "Generated: true", f"Model: {post.model.get('name', '')}",
+    lines = [f"Title: {meta_value(post.title)}", "Generated: true",
+             f"Model: {meta_value(post.model.get('name', ''))}",
              f"Model_Sha256: {post.model.get('weights_sha256', '')}", f"Seed: {post.seed}",
              f"Candidate: {post.gate.get('round', 0) + 1}.{post.gate.get('candidate', 0) + 1}",
              "", escape_markdown_html(post.body), ""]
@@ -129,7 +130,7 @@ def sample_command(run, model, models_dir, n, seed, length, temperature, top_k, 
 
     With --gate the command exits with status 1 when every candidate was rejected.
     """
-    from trainer.cli_logging import setup_logging
+    from trainer.cli_logging import fail, setup_logging
     from trainer.gate import GateSettings
     from trainer.sampling import SamplingSettings
 
@@ -146,7 +147,7 @@ def sample_command(run, model, models_dir, n, seed, length, temperature, top_k, 
         path = resolve_model(run, model, models_dir)
         outcome = sample_posts(path, seed, n, settings, precision, gate, rounds, threads)
     except TrainerError as exc:
-        raise click.ClickException(str(exc)) from None
+        fail(exc)
 
     if out_dir:
         for written in write_posts(outcome, Path(out_dir)):

@@ -10,8 +10,10 @@ Rules, in order:
 - ``diversity``: distinct word bigrams / all bigrams (distinct-2) at least ``min_distinct``;
 - ``memorised``: no verbatim run of ``memorised_tokens`` tokens shared with the training corpus;
 - ``html``: no raw HTML tags, ``<script>``, ``on...=`` event handlers or javascript:/vbscript:/
-  data: links. ``html="reject"`` rejects; ``html="escape"`` lets the candidate through with
-  title and body escaped by ``posts.escape_markdown_html``.
+  data: links. ``html="reject"`` rejects; ``html="escape"`` lets the candidate through as it is:
+  its text stays plain and is escaped once, where it is written (the plugin's post file,
+  ``trainer sample --out``, the report), as every post's text is. Escaping it here as well made
+  readers see entities and backslashes on the published page.
 """
 from __future__ import annotations
 
@@ -20,7 +22,7 @@ from collections import Counter
 from dataclasses import asdict, dataclass, field
 
 from trainer.errors import TrainerError
-from trainer.posts import Post, escape_markdown_html
+from trainer.posts import Post
 
 _WORD = re.compile(r"\w+(?:['’]\w+)*", re.UNICODE)
 _HTML_PATTERNS = [
@@ -120,7 +122,7 @@ def find_html(text: str) -> list[str]:
 
 # ------------------------------------------------------------------------------------ rules
 def assess(post: Post, candidate, settings: GateSettings, index, tokenizer) -> Assessment:
-    """Run every rule on ``post`` (mutates it only to escape HTML when ``html="escape"``).
+    """Run every rule on ``post`` (which it leaves as it is, plain text, in every mode).
 
     ``candidate`` gives the mean log-prob; ``index`` is a ``MemorisationIndex`` or a ``Skipped``.
     """
@@ -169,11 +171,9 @@ def assess(post: Post, candidate, settings: GateSettings, index, tokenizer) -> A
     figures["html"] = found
     if not found:
         result.verdicts.append(Verdict("html", True, "none", "no raw HTML or script links"))
-    elif settings.html == "escape":
-        post.title = escape_markdown_html(post.title)
-        post.body = escape_markdown_html(post.body)
+    elif settings.html == "escape":  # the writers escape every post's text, this one's too
         result.verdicts.append(Verdict("html", True, ", ".join(found), "no raw HTML or script "
-                                       "links", "escaped"))
+                                       "links", "escaped when written"))
     else:
         result.verdicts.append(Verdict("html", False, ", ".join(found),
                                        "no raw HTML or script links"))

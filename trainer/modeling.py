@@ -19,6 +19,8 @@ from trainer.errors import ModelError
 log = logging.getLogger(__name__)
 
 OFFLINE_HINT = "pass --model PATH (a local model folder or .gguf file), or train with --from-scratch"
+# What to do instead, for the commands that measure a trained model (they have no --from-scratch).
+EVAL_HINT = "pass --model PATH: a model folder (models/NAME, written by `trainer fit`) or a .gguf file"
 
 
 def model_context(config) -> int | None:
@@ -36,15 +38,16 @@ def model_reference(ref: str) -> str:
     return str(path.absolute()) if path.exists() else ref
 
 
-def load_model(ref: str):
-    """``(model, tokenizer)`` from a hub id, a model folder or a ``.gguf`` file (fp32, EOS set)."""
+def load_model(ref: str, *, hint: str = OFFLINE_HINT):
+    """``(model, tokenizer)`` from a hub id, a model folder or a ``.gguf`` file (fp32, EOS set).
+    ``hint`` ends the error when ``ref`` is neither here nor downloadable: what to pass instead."""
     path = Path(ref).expanduser()
     if path.suffix.lower() == ".gguf" or (path.is_file()):
         model, tokenizer = _load_gguf(path)
     elif path.is_dir():
         model, tokenizer = _load_folder(path)
     else:
-        model, tokenizer = _load_hub(ref)
+        model, tokenizer = _load_hub(ref, hint)
     check_tokenizer_matches(model, tokenizer, ref)
     apply_eos_convention(model, tokenizer)
     return model, tokenizer
@@ -120,11 +123,11 @@ def _load_gguf(path: Path):
     return model, tokenizer
 
 
-def _load_hub(ref: str):
+def _load_hub(ref: str, hint: str = OFFLINE_HINT):
     looks_like_path = (ref.startswith((".", "/", "~")) or ref.count("/") > 1 or "\\" in ref
                        or (ref.count("/") == 1 and Path(ref.split("/")[0]).is_dir()))  # models/blog
     if looks_like_path:
-        raise ModelError(f"no model folder or file at {ref}: {OFFLINE_HINT}")
+        raise ModelError(f"no model folder or file at {ref}: {hint}")
     try:  # already in the local Hugging Face cache: no network needed
         return _from_pretrained(ref, local_files_only=True)
     except (OSError, ValueError):
@@ -132,14 +135,14 @@ def _load_hub(ref: str):
     if not hub_reachable():
         raise ModelError(
             f"cannot download model '{ref}': Hugging Face is unreachable (offline?) and it is not "
-            f"in the local cache; {OFFLINE_HINT}"
+            f"in the local cache; {hint}"
         )
     try:
         return _from_pretrained(ref)
     except (OSError, ValueError) as exc:
         raise ModelError(
             f"cannot load model '{ref}' from Hugging Face ({_first_line(exc)}): check the id "
-            f"(e.g. gpt2, HuggingFaceTB/SmolLM2-135M), or {OFFLINE_HINT}"
+            f"(e.g. gpt2, HuggingFaceTB/SmolLM2-135M), or {hint}"
         ) from None
 
 

@@ -4,11 +4,14 @@ The corpus format puts each post's title on its first line, then a blank line, t
 model trained on it writes the same shape. ``parse_post`` takes the first line as the title when it
 looks like one; otherwise the title comes from the body's first sentence.
 
-``escape_markdown_html`` is the safety net shared with the plugin: the body of a post is Markdown
-source that must never carry live HTML or script links.
+The escaping shared with the plugin lives here too, so there is one of each: ``escape_body`` /
+``escape_markdown_html`` turn a post's plain text into Markdown source that can never carry live
+HTML or script links, and ``meta_value`` turns a title into a metadata value that stays inert in a
+theme. Text is escaped once, when a post file is written: a ``Post`` always holds plain text.
 """
 from __future__ import annotations
 
+import html
 import re
 import unicodedata
 from dataclasses import asdict, dataclass, field
@@ -153,6 +156,30 @@ def escape_body(text: str) -> str:
     body = "\n".join(lines).strip("\n")
     return re.sub(r"\n{3,}", "\n\n", body) + "\n"
 
+
+
+_BREAKS = re.compile(r"[\r\n\x0b\x0c\x1c-\x1e\x85\u2028\u2029]+")
+_SPACES = re.compile(r"\s+")
+_LOOKALIKES = str.maketrans({"<": "\u2039", ">": "\u203a", '"': "\u201d", "'": "\u2019"})
+
+
+def single_line(value: object) -> str:
+    """Any value as one line of plain text: line breaks and control characters become spaces."""
+    text = _BREAKS.sub(" ", str(value))
+    text = "".join(" " if unicodedata.category(ch) in ("Cc", "Zl", "Zp") else ch for ch in text)
+    return _SPACES.sub(" ", text).strip()
+
+
+def plain_line(value: object) -> str:
+    """Single line, with < > " ' replaced by look-alikes that no HTML parser reads as markup."""
+    return single_line(value).translate(_LOOKALIKES)
+
+
+def meta_value(value: object) -> str:
+    """A metadata value printed raw by templates (Title, ...): single line, inert even after
+    ``striptags`` (no < > " '; & as &amp;). Entities alone are not enough: themes print titles
+    through Jinja's ``striptags``, which decodes them again (this project's does, in ``<title>``)."""
+    return html.escape(plain_line(value), quote=False)
 
 
 def escape_markdown_html(text: str) -> str:

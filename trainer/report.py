@@ -190,7 +190,8 @@ def compare_perplexity(model, tokenizer, held_out: HeldOut, block_size: int | No
         from trainer.modeling import load_model
 
         try:
-            base_model, base_tokenizer = load_model(base_ref)
+            base_model, base_tokenizer = load_model(
+                base_ref, hint="pass --base-model PATH (a local model folder or .gguf file)")
         except ModelError as exc:
             base_note = f"the base model could not be loaded ({exc})"
         else:

@@ -90,6 +90,17 @@ def test_nothing_usable_exits_non_zero(tmp_path, monkeypatch):
     (tmp_path / "content" / "draft.md").write_text(md_post("Draft", "Unpublished.", Status="draft"))
     result = CliRunner().invoke(main, ["content", "-o", "out/corpus.txt"])
     assert result.exit_code == 1 and "nothing usable remains" in result.output
+    # what was left out, by reason, in the error line itself (nothing else is printed without -v)
+    assert result.output.count("\n") == 1 and "1 texts read, 1 excluded (draft 1; -v lists each file)" in result.output
+
+
+def test_an_empty_content_folder_says_no_posts_were_found(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "content").mkdir()
+    result = CliRunner().invoke(main, ["content", "-o", "out/corpus.txt"])
+    assert result.exit_code == 1 and result.output.count("\n") == 1
+    assert "nothing usable remains: no texts found in content (posts are files ending in " in result.output
+    assert ".md" in result.output and ".rst" in result.output and "lines above" not in result.output
 
 
 def test_the_builder_never_imports_torch_or_transformers(tmp_path):

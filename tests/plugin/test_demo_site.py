@@ -62,3 +62,44 @@ def test_demo_site_theme_shows_hostile_output_as_text(demo_site, stub_sampler, f
                 assert not name.lower().startswith("on"), (path, tag)
                 joined = " ".join(value) if isinstance(value, list) else str(value)
                 assert not joined.strip().lower().startswith(("javascript:", "data:")), (path, tag)
+
+
+# A sample with HTML and a Markdown link in its title and body (the gate's html rule finds them).
+MARKUP_SAMPLE = ("A <b>bold</b> [x](http://e) morning\n\n"
+                 "The wind turned at noon and <b>x</b> stood next to [x](http://e) on the roof.\n\n"
+                 "By evening the gauge read two millimetres and the gulls had gone quiet again.")
+
+
+@pytest.fixture
+def fixed_text_sampler(monkeypatch, tiny_model_and_tokenizer, tmp_path):
+    """trainer.sampling.Sampler, the real gate included, whose every candidate is MARKUP_SAMPLE."""
+    import plugin.generate as generate
+    from trainer.sampling import Candidate, Sampler
+
+    class FixedText(Sampler):
+        def generate(self, seed, settings=None, n=1, round_index=0):
+            return [Candidate(text=MARKUP_SAMPLE, token_ids=[0] * 40, seed=seed, index=i,
+                              mean_logprob=-1.0, stop="eos") for i in range(n)]
+
+    model, tokenizer = tiny_model_and_tokenizer
+    sampler = FixedText(model, tokenizer, {"path": "/fixed", "name": "fixed", "weights_sha256": "0" * 64},
+                        "fp32", "cpu", 1, tmp_path / "no-run-folder")
+    monkeypatch.setattr(generate, "load_sampler", lambda *args, **kwargs: sampler)
+    return sampler
+
+
+def test_html_escape_gate_publishes_the_text_escaped_once(demo_site, fixed_text_sampler, fixed_day):
+    """DAILY_POST_GATE = {"html": "escape"}: the reader sees the model's <b> and [x](...) as text,
+    exactly as written (not &lt;b&gt; or \\[x\\]), and none of it is live HTML or a link."""
+    build(demo_settings(demo_site, DAILY_POST_GATE={"html": "escape", "min_words": 10}))
+    [post] = (demo_site / "content" / "generated").glob("*.md")
+    source = post.read_text(encoding="utf-8")
+    assert "and &lt;b&gt;x&lt;/b&gt; stood next to \\[x\\](http://e) on" in source  # escaped once
+    article = demo_site / "output" / "2026" / "03" / (post.name[len("2026-03-14-"):-len(".md")] + ".html")
+    page = BeautifulSoup(article.read_text(encoding="utf-8"), "html.parser")
+    # titles never hold < > (look-alikes, as for every generated title): the rest reads as written
+    assert page.find("h1").get_text() == "A \u2039b\u203abold\u2039/b\u203a [x](http://e) morning"
+    body = page.find("div", class_="post-body")
+    assert "The wind turned at noon and <b>x</b> stood next to [x](http://e) on the roof." in body.get_text()
+    assert body.find("b") is None and body.find("a") is None
+    assert "&lt;" not in page.get_text() and "\\[" not in page.get_text()

@@ -227,3 +227,36 @@ def test_sigkill_at_random_moments_then_resume_gives_the_same_weights(fit_inputs
     print(json.dumps({"kills": kills, "during_checkpoint_write": hits.count("checkpoint"),
                       "during_final_publish": hits.count("final"), "during_training": hits.count("training"),
                       "runs": len(history), "reference_s": round(reference_seconds, 1), "history": history}))
+
+
+def test_sigterm_then_the_same_until_step_command_ends_at_that_step(fit_inputs):
+    """`make demo-model` runs `trainer fit ... --until-step $(DEMO_STEPS)`: stopped (SIGTERM, as by
+    a CI timeout) and run again, the build ends at DEMO_STEPS in all, not DEMO_STEPS more; once
+    more, it has nothing to train."""
+    folder, corpus, model = fit_inputs
+    run, until = folder / "until", 80
+    args = fit_args(corpus, model, run, 1)
+    at = args.index("--steps")
+    args[at:at + 2] = ["--until-step", str(until)]
+    child = subprocess.Popen(args, cwd=folder, env=child_env(), stdout=subprocess.PIPE,
+                             stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + RUN_TIMEOUT
+    while child.poll() is None and not (run / "checkpoints" / "step-2").is_dir():
+        assert time.monotonic() < deadline, "no checkpoint step-2"
+        time.sleep(0.005)
+    child.send_signal(signal.SIGTERM)
+    out, err = child.communicate(timeout=RUN_TIMEOUT)
+    assert child.returncode == 0 and "stopped at step " in out, out + err[-3000:]
+    stopped = int(out.split("stopped at step ")[1].split(":")[0])
+    assert 2 <= stopped < until and f"(it ends at step {until})" in out
+
+    again = subprocess.run(args, cwd=folder, env=child_env(), capture_output=True, text=True, timeout=RUN_TIMEOUT)
+    assert again.returncode == 0, again.stderr[-3000:]
+    assert f"resuming from step {stopped}" in again.stderr and f"({stopped} -> {until})" in again.stderr
+    assert again.stdout.startswith(f"done: step {until},"), again.stdout
+    assert json.loads((run / "train.json").read_text(encoding="utf-8"))["steps"] == until
+
+    done = subprocess.run(args, cwd=folder, env=child_env(), capture_output=True, text=True, timeout=RUN_TIMEOUT)
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert done.stdout.startswith("nothing to train:") and "training" not in done.stderr
+    assert json.loads((run / "train.json").read_text(encoding="utf-8"))["steps"] == until

@@ -84,7 +84,9 @@ def test_cli_writes_the_report(fit_run, tmp_path):
     assert result.exit_code == 0, result.output
     assert "better than the base model by" in result.output
     assert f"wrote {out}" in result.output
-    assert out.is_file() and out.with_suffix(".md").is_file()
+    for twin in (out.with_suffix(".md"), out.with_suffix(".json")):  # each file written is named
+        assert f"wrote {twin}\n" in result.output and twin.is_file()
+    assert out.is_file()
     assert not (fit_run / "report.html").exists() or out != fit_run / "report.html"
 
 
@@ -93,8 +95,8 @@ def test_cli_run_names_resolve_under_models_dir(fit_run, tmp_path):
 
     result = CliRunner().invoke(main, ["report", "nosuchrun", "--models-dir", str(tmp_path)])
     assert result.exit_code == 1
-    assert "no run folder" in result.output and "Traceback" not in result.output
-    assert len(result.output.strip().splitlines()) == 1
+    assert result.stderr.startswith("error: ") and "no run folder" in result.stderr  # as trainer fit
+    assert "Traceback" not in result.output and len(result.output.strip().splitlines()) == 1
     empty = tmp_path / "empty"
     empty.mkdir()
     result = CliRunner().invoke(main, ["report", "empty", "--models-dir", str(tmp_path)])

@@ -3,8 +3,10 @@ from __future__ import annotations
 
 from types import SimpleNamespace
 
+import markdown
 import pytest
 
+from trainer.cli_sample import post_markdown
 from trainer.errors import TrainerError
 from trainer.gate import GateSettings, assess, distinct_n, pick_best, repeated_ngram_share
 from trainer.memorisation import Skipped
@@ -90,12 +92,16 @@ def test_prose_with_angle_brackets_or_data_colon_is_not_html():
     assert rules["html"].passed
 
 
-def test_html_escape_mode_lets_the_post_through_escaped():
-    post, assessment, rules = verdicts("Title\n\n" + GOOD_BODY + " <script>x()</script>",
-                                       GateSettings(min_words=20, html="escape"))
+def test_html_escape_mode_lets_the_post_through_escaped_once_where_it_is_written():
+    text = "Title\n\n" + GOOD_BODY + " <script>x()</script>"
+    post, assessment, rules = verdicts(text, GateSettings(min_words=20, html="escape"))
     assert assessment.passed
-    assert "escaped" in rules["html"].line()
-    assert "<script>" not in post.body and "&lt;script&gt;" in post.body
+    assert "escaped when written" in rules["html"].line()
+    assert post.body == parse_post(text).body  # plain text, as every post: the writer escapes it
+    written = post_markdown(post)  # trainer sample --out (the plugin: tests/plugin)
+    assert "<script>" not in written and " &lt;script&gt;x()&lt;/script&gt;" in written
+    html = markdown.markdown(written.split("\n\n", 1)[1], extensions=["markdown.extensions.extra"])
+    assert "<script>" not in html and "&lt;script&gt;x()&lt;/script&gt;" in html
 
 
 def test_missing_corpus_is_skipped_or_fails_when_required():
