@@ -150,18 +150,17 @@ def steps_until(config, until: int) -> int | None:
     is left after the checkpoint the run will resume from (the one ``fit`` picks), or None when the
     run's final model is already at step N or later. A run stopped at step N or later without its
     final model (killed while writing it) runs one more step, so that it is written."""
-    import json
-
     from trainer import checkpoint as ckpt
     from trainer.fit import run_dir_for
+    from trainer.metrics import read_summary
 
     run_dir = run_dir_for(config)
     latest = None if config.fresh else ckpt.load_latest(run_dir, load_model=False)
     if latest is None:
         return until
     try:
-        finished = int(json.loads((run_dir / "train.json").read_text(encoding="utf-8"))["steps"])
-    except (OSError, ValueError, KeyError, TypeError):
+        finished = int(read_summary(run_dir).get("steps", 0))
+    except (ValueError, TypeError):
         finished = 0
     if finished >= until and finished == latest.step:
         return None
@@ -195,19 +194,17 @@ def evaluate_model(ref: str, corpus_path: str, *, val_fraction: float | None = N
                    block_size: int | None = None, batch_size: int = 8, device: str = "auto",
                    precision: str = "fp32") -> str:
     """One line: the perplexity of model ``ref`` on the held-out posts of the corpus."""
-    import json
-    from pathlib import Path
-
     from trainer import data, speed
     from trainer.evaluate import perplexity
     from trainer.modeling import EVAL_HINT, load_model
 
     corpus = data.read_corpus(corpus_path)
     if val_fraction is None:
-        summary = Path(ref).expanduser() / "train.json"
+        from trainer.metrics import read_summary
+
         try:
-            val_fraction = float(json.loads(summary.read_text(encoding="utf-8")).get("val_fraction", 0.1))
-        except (OSError, ValueError, TypeError, AttributeError):
+            val_fraction = float(read_summary(ref).get("val_fraction", 0.1))
+        except (ValueError, TypeError):
             val_fraction = 0.1
     if all_posts:
         documents, label = corpus.documents, f"all {len(corpus.documents)} posts"

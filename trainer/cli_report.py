@@ -14,15 +14,15 @@ log = logging.getLogger(__name__)
 def make_report(run: str, *, models_dir: str = "models", out: str | None = None, **options):
     """Build the report of ``run`` (a name under ``models_dir`` or a path) and write it.
 
-    Returns ``(report, html_path, markdown_path)``; raises ``TrainerError`` with one line.
+    Returns ``(report, paths)``, ``paths`` being the HTML, Markdown and JSON files written;
+    raises ``TrainerError`` with one line.
     """
     from trainer.report import build_report, resolve_run
     from trainer.report_html import write_report
 
     run_dir = resolve_run(run, models_dir)
     report = build_report(run_dir, **options)
-    html_path, md_path = write_report(report, out)
-    return report, html_path, md_path
+    return report, write_report(report, out)
 
 
 @click.command("report")
@@ -68,7 +68,7 @@ def report_command(run, models_dir, samples, batch, seed, length, base_model, co
 
     setup_logging(verbose)
     try:
-        report, html_path, md_path = make_report(
+        report, paths = make_report(
             run, models_dir=models_dir, out=out, samples=samples, batch=batch, seed=seed,
             length=length, base_model=base_model, corpus=corpus, precision=precision,
             progress=True)
@@ -81,5 +81,5 @@ def report_command(run, models_dir, samples, batch, seed, length, base_model, co
                f"{m.threshold}+ tokens from the corpus")
     for warning in report.warnings:
         click.echo(f"warning: {warning}")
-    for path in (html_path, md_path, html_path.with_suffix(".json")):  # write_report's three files
+    for path in paths:
         click.echo(f"wrote {path}")

@@ -64,6 +64,16 @@ def write_summary(run_dir: str | os.PathLike, summary: dict[str, Any]) -> Path:
     return atomic_write_json(Path(run_dir) / SUMMARY, summary)
 
 
+def read_summary(run_dir: str | os.PathLike) -> dict[str, Any]:
+    """A run's ``train.json``, or ``{}`` when it has none yet (or it is unreadable): for readers
+    that fall back to a default."""
+    try:
+        summary = json.loads((Path(run_dir).expanduser() / SUMMARY).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    return summary if isinstance(summary, dict) else {}
+
+
 def plot_losses(records: list[dict[str, Any]], path: str | os.PathLike, *, title: str = "") -> Path | None:
     """``loss.png``: training loss per step and validation loss per evaluation."""
     train = [(r["step"], r["loss"]) for r in records if "loss" in r]

@@ -304,16 +304,15 @@ def _finite(value):
     return value
 
 
-def write_report(report, out: str | os.PathLike | None = None) -> tuple[Path, Path]:
+def write_report(report, out: str | os.PathLike | None = None) -> tuple[Path, Path, Path]:
     """Write ``report.html`` (default: in the run folder), its Markdown twin ``.md`` and the
-    figures as ``.json`` beside it. Returns the HTML and Markdown paths."""
+    figures as ``.json`` beside it. Returns the three paths: HTML, Markdown, JSON."""
     html_path = Path(out) if out else Path(report.run_dir) / "report.html"
     if html_path.is_dir():
         html_path = html_path / "report.html"
-    md_path = html_path.with_suffix(".md")
+    md_path, json_path = html_path.with_suffix(".md"), html_path.with_suffix(".json")
     atomic_write_text(html_path, render_html(report))
     atomic_write_text(md_path, render_markdown(report))
-    atomic_write_text(html_path.with_suffix(".json"),
-                      json.dumps(report_figures(report), indent=2, ensure_ascii=False,
-                                 default=str) + "\n")
-    return html_path, md_path
+    atomic_write_text(json_path, json.dumps(report_figures(report), indent=2, ensure_ascii=False,
+                                            default=str) + "\n")
+    return html_path, md_path, json_path

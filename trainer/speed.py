@@ -166,8 +166,7 @@ def _set_sdpa(model) -> None:
     config = getattr(model, "config", None)
     if config is None:
         return
-    name = _causal_sdpa_name()
-    for attempt in (name, "sdpa") if name != "sdpa" else ("sdpa",):
+    for attempt in dict.fromkeys((_causal_sdpa_name(), "sdpa")):  # the causal name first, once
         if getattr(config, "_attn_implementation", None) == attempt:
             return
         try:

@@ -67,11 +67,11 @@ def test_markdown_twin_holds_the_same_figures(built_report):
 
 def test_write_report_defaults_to_the_run_folder(built_report, tmp_path):
     report = dataclasses.replace(built_report, run_dir=str(tmp_path))
-    html_path, md_path = write_report(report)
+    html_path, md_path, _json_path = write_report(report)
     assert html_path == tmp_path / "report.html" and md_path == tmp_path / "report.md"
     assert html_path.read_text(encoding="utf-8") == render_html(report)
     assert (tmp_path / "report.json").is_file()
-    html_path, md_path = write_report(report, tmp_path / "elsewhere" / "r.html")
+    html_path, md_path, _json_path = write_report(report, tmp_path / "elsewhere" / "r.html")
     assert md_path == tmp_path / "elsewhere" / "r.md" and md_path.is_file()
 
 
