@@ -65,7 +65,7 @@ def gpt2_folder(workdir: Path, tokenizer_dir: Path | None, text: str) -> Path:
         tokenizer = GPT2TokenizerFast(vocab=str(tokenizer_dir / "encoder.json"),
                                       merges=str(tokenizer_dir / "vocab.bpe"))
     else:
-        from trainer.scratch import train_tokenizer
+        from trainer.training.scratch import train_tokenizer
 
         tokenizer = train_tokenizer([text], 50257)
     torch.manual_seed(0)
@@ -139,7 +139,7 @@ def time_hf_generate(model, eos: int, tokens: int, settings) -> tuple[float, lis
 def time_fast(sampler, tokens: int, settings, n: int = 1, seed: int = 0):
     """(wall seconds, per-token step seconds) for ``n`` candidates of exactly ``tokens`` tokens
     (EOS ignored) on the fast path."""
-    from trainer.sampling import derive_seed, sample_batch
+    from trainer.generation.sampler import derive_seed, sample_batch
 
     seeds = [derive_seed(seed, 0, i) for i in range(n)]
     clock = StepClock(sampler._decoder)
@@ -194,7 +194,7 @@ def perplexity_pair(folder: Path, text: str, tokens: int, precision: str, label:
     """Held-out perplexity: fp32 teacher forcing vs the fast path at ``precision``."""
     import torch
 
-    from trainer.sampling import Sampler, _cast, _load_model_and_tokenizer, _weights_file
+    from trainer.generation.sampler import Sampler, _cast, _load_model_and_tokenizer, _weights_file
 
     _, gguf = _weights_file(folder)
     reference, tokenizer = _load_model_and_tokenizer(folder, gguf)
@@ -231,7 +231,7 @@ def main(argv=None) -> int:
 
     import torch
 
-    from trainer.sampling import Sampler, SamplingSettings, _load_model_and_tokenizer
+    from trainer.generation.sampler import Sampler, SamplingSettings, _load_model_and_tokenizer
 
     text = heldout_text(args.heldout)
     settings = SamplingSettings(max_new_tokens=args.tokens)

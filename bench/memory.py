@@ -5,7 +5,7 @@
     python bench/memory.py --device cuda       # on a GPU
 
 Each side builds GPT-2 124M (``GPT2Config()``, random weights), prepares it exactly as
-``trainer fit`` does (``bench/train.py``'s "ours" step: ``trainer.speed``, bf16 autocast, the
+``trainer fit`` does (``bench/train.py``'s "ours" step: ``trainer.training.speed``, bf16 autocast, the
 project's loss and optimizer) and runs two optimizer steps: the second is the one that holds the
 weights, the AdamW moments, the gradients and the activations at once. The baseline is the same
 step without gradient checkpointing.
@@ -36,7 +36,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 import torch  # noqa: E402
 
 from bench.train import _versions, cpu_name, make_parser, ours_side, parse_args  # noqa: E402
-from trainer import speed  # noqa: E402
+from trainer.training import speed  # noqa: E402
 
 GIB = 2**30
 

@@ -8,8 +8,8 @@ speed) on the same random batch, in the same process:
 
 - baseline: the HF model in fp32 with ``attn_implementation="eager"``, ``torch.optim.AdamW`` with
   its defaults, and a plain loop (``model(x, labels=x).loss``, backward, clip, step, zero_grad);
-- ours: the fit loop's step (``trainer.fit``): ``trainer.speed`` prepares the model, precision,
-  optimizer and compile setting, the loss is ``trainer.evaluate.lm_loss``.
+- ours: the fit loop's step (``trainer.training.fit``): ``trainer.training.speed`` prepares the model, precision,
+  optimizer and compile setting, the loss is ``trainer.evaluation.perplexity.lm_loss``.
 
 On the CPU, timed steps alternate between the two models so that both see the same machine load
 (other processes on a shared machine slow both alike); on a GPU each side runs alone, ours first,
@@ -33,7 +33,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import torch  # noqa: E402
 
-from trainer import speed  # noqa: E402
+from trainer.training import speed  # noqa: E402
 
 GRAD_CLIP = 1.0
 
@@ -97,7 +97,7 @@ def baseline_side(device: torch.device) -> Side:
 
 def ours_side(device: torch.device, *, precision: str, compile: str, grad_checkpointing: bool,
               attention_dropout: str = "auto") -> Side:
-    """The fit loop's step (trainer/fit.py) on a model prepared by trainer.speed."""
+    """The fit loop's step (trainer/fit.py) on a model prepared by trainer.training.speed."""
     model = build_model()
     model.train()
     model = speed.prepare_model(model, device, grad_checkpointing=grad_checkpointing,
@@ -232,7 +232,7 @@ def main(argv=None) -> int:
                         help="untimed steps per side first (default 3; 10 when compiling)")
     parser.add_argument("--grad-checkpointing", action="store_true")
     parser.add_argument("--attention-dropout", default="auto", choices=["auto", "keep", "off"],
-                        help="ours: auto drops attention dropout on the CPU only (see trainer.speed)")
+                        help="ours: auto drops attention dropout on the CPU only (see trainer.training.speed)")
     parser.add_argument("--skip-baseline", action="store_true", help="time ours only (no ratio)")
     args = parse_args(parser, argv)
 

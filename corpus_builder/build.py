@@ -17,8 +17,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from . import clean
-from .corpus_format import join_documents, split_documents
-from .fileio import atomic_write_files, json_bytes, sha256_bytes
+from common.corpus_format import join_documents, split_documents
+from common.fileio import atomic_write_files, json_bytes, sha256_bytes
 from .readers import PostReader, ReadResult
 from .settings import CorpusError, find_settings_file, list_post_files, load_settings
 from .sources import read_csv_column, read_jsonl_field, read_txt_folder

@@ -13,7 +13,7 @@ import random
 import re
 import struct
 
-from .corpus_format import DELIMITER
+from common.corpus_format import DELIMITER
 
 SHINGLE = 5
 NUM_PERM = 64

@@ -12,7 +12,7 @@ import json
 import sys
 from pathlib import Path
 
-from .fileio import sha256_bytes
+from common.fileio import sha256_bytes
 from .readers import ReadResult
 from .settings import CorpusError
 from .strip import normalise_plain, title_text

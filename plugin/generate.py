@@ -17,12 +17,12 @@ class ModelMissing(RuntimeError):
 
 def load_sampler(model_path: Path, precision: str = "auto", demo: bool = False):
     """Load the model once: ModelMissing when the folder does not exist (checked before importing
-    torch), trainer.errors.ModelError for a corrupt model."""
+    torch), common.errors.ModelError for a corrupt model."""
     if not Path(model_path).is_dir():
         hint = ", or `make demo-model` to build the demo model" if demo else ""
         raise ModelMissing(f"model folder not found: {model_path} (set DAILY_POST_MODEL to a run "
                            f"from `trainer fit`{hint})")
-    from trainer.sampling import Sampler
+    from trainer.generation.sampler import Sampler
 
     return Sampler.load(str(model_path), precision=precision)
 
@@ -39,8 +39,8 @@ def _build(cls, values: dict, setting: str):
 
 def sample(sampler, seed: int, settings: dict):
     """Best-of-N sampling through the quality gate: returns the sampler's result object."""
-    from trainer.gate import GateSettings
-    from trainer.sampling import SamplingSettings
+    from trainer.generation.gate import GateSettings
+    from trainer.generation.sampler import SamplingSettings
 
     sampling = _build(SamplingSettings, get(settings, "DAILY_POST_SAMPLING"), "DAILY_POST_SAMPLING")
     gate = _build(GateSettings, get(settings, "DAILY_POST_GATE"), "DAILY_POST_GATE")

@@ -95,7 +95,7 @@ def on_article_generator_pretaxonomy(generator) -> None:
     settings = generator.settings
     if not _loaded(settings):
         return
-    from corpus_builder.corpus_format import is_generated
+    from common.corpus_format import is_generated
 
     try:
         day, zone = dates.today(settings), dates.site_zone(settings)

@@ -7,7 +7,7 @@ import json
 import logging
 from pathlib import Path
 
-from corpus_builder.fileio import atomic_write_bytes
+from common.fileio import atomic_write_bytes
 
 from .settings import get, model_path
 

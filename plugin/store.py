@@ -18,8 +18,8 @@ import time
 from pathlib import Path
 from typing import Iterator
 
-from corpus_builder.corpus_format import is_generated
-from corpus_builder.fileio import atomic_create_text
+from common.corpus_format import is_generated
+from common.fileio import atomic_create_text
 
 from . import text
 from .dates import post_time
@@ -186,7 +186,7 @@ def _compact(figures: dict | None) -> str:
 
 
 def render_post(post, day: dt.date, slug: str, settings: dict) -> str:
-    """The Markdown file for ``post`` (a trainer.posts.Post): metadata header, blank line, body."""
+    """The Markdown file for ``post`` (a trainer.generation.post.Post): metadata header, blank line, body."""
     title = text.single_line(post.title) or f"A machine-written post, {day.isoformat()}"
     when = dt.datetime.combine(day, post_time(settings))
     model = post.model or {}

@@ -1,6 +1,6 @@
 """Turning the model's plain text into Markdown and metadata that can carry no HTML.
 
-The body is escaped with trainer.posts.escape_body whatever the sampler already did: Markdown in
+The body is escaped with trainer.generation.post.escape_body whatever the sampler already did: Markdown in
 which every character that could open markup (raw HTML, links, images, attribute lists such as
 ``{: onclick=...}``, code spans, tables, headings) is escaped, so the rendered HTML holds the
 model's words as text and nothing else. Metadata values become single lines (the header must end
@@ -8,14 +8,14 @@ where the plugin thinks it does) and hold no ``<``, ``>``, ``"`` or ``'`` at all
 typographic look-alikes (‹ › ” ’). Escaping them as entities is not enough there, because themes
 commonly print titles and summaries through Jinja's ``striptags``, which decodes entities again,
 often inside an attribute (``title="{{ article.title|striptags }}"``, the meta description).
-The escapers themselves live in trainer.posts (``trainer sample --out`` writes posts with them too).
+The escapers themselves live in trainer.generation.post (``trainer sample --out`` writes posts with them too).
 """
 from __future__ import annotations
 
 import re
 
 # torch-free; the plugin writes posts with the trainer's escapers (store uses escape_body)
-from trainer.posts import escape_body, escape_line, meta_value, plain_line, single_line  # noqa: F401
+from trainer.generation.post import escape_body, escape_line, meta_value, plain_line, single_line  # noqa: F401
 
 
 def meta_markdown(value: object) -> str:

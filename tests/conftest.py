@@ -31,7 +31,7 @@ def tiny_texts() -> list[str]:
 @pytest.fixture(scope="session")
 def tiny_model_and_tokenizer():
     """An untrained 2-layer, 64-dim GPT-2 and a byte-level BPE tokenizer trained on TINY_TEXTS."""
-    from trainer.scratch import build_scratch_model
+    from trainer.training.scratch import build_scratch_model
 
     return build_scratch_model(TINY_TEXTS * 4, size="test", seed=0)
 

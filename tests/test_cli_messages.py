@@ -10,7 +10,7 @@ from trainer.cli import main
 @pytest.fixture
 def blog_folder(tmp_path, monkeypatch, tiny_texts):
     """A blog folder after `make corpus` and before any `trainer fit`: data/corpus.txt, no models/blog."""
-    from corpus_builder.corpus_format import join_documents
+    from common.corpus_format import join_documents
 
     (tmp_path / "data").mkdir()
     (tmp_path / "data" / "corpus.txt").write_text(

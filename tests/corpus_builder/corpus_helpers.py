@@ -6,7 +6,7 @@ import textwrap
 from pathlib import Path
 
 from corpus_builder.build import BuildOptions, build_corpus
-from corpus_builder.corpus_format import read_documents
+from common.corpus_format import read_documents
 
 TEST_DATA = Path(__file__).parent / "test_data"
 # "Now" for the future-date rule, pinned so the tests do not depend on the clock.

@@ -9,8 +9,8 @@ import pytest
 from corpus_helpers import md_post
 
 from corpus_builder.build import BuildOptions, build_corpus
-from corpus_builder.corpus_format import DELIMITER
-from corpus_builder.fileio import sha256_file
+from common.corpus_format import DELIMITER
+from common.fileio import sha256_file
 from corpus_builder.settings import CorpusError
 
 

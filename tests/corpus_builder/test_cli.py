@@ -11,8 +11,8 @@ from click.testing import CliRunner
 from corpus_helpers import md_post
 
 from corpus_builder.cli import main
-from corpus_builder.corpus_format import DELIMITER
-from corpus_builder.fileio import sha256_file
+from common.corpus_format import DELIMITER
+from common.fileio import sha256_file
 
 REPO = Path(__file__).resolve().parents[2]
 CONTENT = REPO / "content"

@@ -13,8 +13,8 @@ import os
 import pytest
 from corpus_helpers import md_post
 
-from corpus_builder import fileio
-from corpus_builder.fileio import atomic_write_files, sha256_file
+from common import fileio
+from common.fileio import atomic_write_files, sha256_file
 from corpus_builder.settings import CorpusError
 
 

@@ -1,7 +1,7 @@
 """Build a test site in this fresh process: `python build_site.py ROOT SETTINGS_JSON [--stub]
 [--delay S] [--modules]`. --stub replaces the model with the tests' StubSampler (sleeping S
 seconds while "sampling", to widen races); --modules prints, as the last line, a JSON list of the
-heavy modules (torch, transformers, trainer.sampling) imported during the build."""
+heavy modules (torch, transformers, trainer.generation.sampler) imported during the build."""
 from __future__ import annotations
 
 import argparse
@@ -12,7 +12,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-HEAVY = ("torch", "transformers", "trainer.sampling", "trainer.gate")
+HEAVY = ("torch", "transformers", "trainer.generation.sampler", "trainer.generation.gate")
 
 
 def main() -> int:
@@ -43,7 +43,7 @@ def main() -> int:
         generate.load_sampler = lambda path, precision="auto", demo=False: sampler
         generate._build = lambda cls, values, setting: values
         stub = types.SimpleNamespace(GateSettings=dict, SamplingSettings=dict)
-        sys.modules["trainer.gate"] = sys.modules["trainer.sampling"] = stub
+        sys.modules["trainer.generation.gate"] = sys.modules["trainer.generation.sampler"] = stub
 
     settings = plugin_site.site_settings(Path(args.root), **json.loads(args.settings))
     plugin_site.build(settings)

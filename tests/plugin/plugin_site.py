@@ -81,7 +81,7 @@ STUB_BODY = ("The wind turned at noon and the harbour went quiet. Gulls stood on
 
 
 class StubSampler:
-    """Stands in for trainer.sampling.Sampler: the same post for every seed (text configurable)."""
+    """Stands in for trainer.generation.sampler.Sampler: the same post for every seed (text configurable)."""
 
     def __init__(self, title=STUB_TITLE, body=STUB_BODY, reject=False):
         self.title, self.body, self.reject = title, body, reject
@@ -116,10 +116,10 @@ def stub_sampler(monkeypatch):
         def __init__(self, **kw):
             self.__dict__.update(kw)
 
-    # trainer.sampling / trainer.gate may not be importable in every checkout: stub the classes.
+    # trainer.generation.sampler / trainer.generation.gate may not be importable in every checkout: stub the classes.
     monkeypatch.setattr(generate, "_build", lambda cls, values, setting: values)
-    monkeypatch.setitem(sys.modules, "trainer.gate", SimpleNamespace(GateSettings=_Settings))
-    monkeypatch.setitem(sys.modules, "trainer.sampling", SimpleNamespace(SamplingSettings=_Settings))
+    monkeypatch.setitem(sys.modules, "trainer.generation.gate", SimpleNamespace(GateSettings=_Settings))
+    monkeypatch.setitem(sys.modules, "trainer.generation.sampler", SimpleNamespace(SamplingSettings=_Settings))
     return sampler
 
 

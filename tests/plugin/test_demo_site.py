@@ -72,9 +72,9 @@ MARKUP_SAMPLE = ("A <b>bold</b> [x](http://e) morning\n\n"
 
 @pytest.fixture
 def fixed_text_sampler(monkeypatch, tiny_model_and_tokenizer, tmp_path):
-    """trainer.sampling.Sampler, the real gate included, whose every candidate is MARKUP_SAMPLE."""
+    """trainer.generation.sampler.Sampler, the real gate included, whose every candidate is MARKUP_SAMPLE."""
     import plugin.generate as generate
-    from trainer.sampling import Candidate, Sampler
+    from trainer.generation.sampler import Candidate, Sampler
 
     class FixedText(Sampler):
         def generate(self, seed, settings=None, n=1, round_index=0):

@@ -1,7 +1,7 @@
 """Hostile "sampled" texts and a stub sampler that publishes them (issue 7, item 5).
 
-``HostileSampler`` stands in for ``trainer.sampling.Sampler``: its raw texts go through the
-trainer's own ``trainer.posts.parse_post`` (title from the first line, as for a real sample); a few
+``HostileSampler`` stands in for ``trainer.generation.sampler.Sampler``: its raw texts go through the
+trainer's own ``trainer.generation.post.parse_post`` (title from the first line, as for a real sample); a few
 posts are built directly with titles that hold line breaks.
 """
 from __future__ import annotations
@@ -46,7 +46,7 @@ class HostileSampler:
     identity = {"path": "/stub", "name": "hostile", "weights_sha256": "f" * 64}
 
     def __init__(self):
-        from trainer.posts import Post, parse_post
+        from trainer.generation.post import Post, parse_post
 
         self.posts = [parse_post(text) for text in HOSTILE_TEXTS]
         self.posts += [Post(title=title, body=body) for title, body in DIRECT_POSTS]

@@ -75,10 +75,10 @@ def main() -> int:
     else:
         sampler = SlowStubSampler(args.delay, args.body_kb)
     generate.load_sampler = lambda *args, **kwargs: sampler
-    # no torch: the settings classes of trainer.sampling / trainer.gate are not needed by the stub
+    # no torch: the settings classes of trainer.generation.sampler / trainer.generation.gate are not needed by the stub
     generate._build = lambda cls, values, setting: values
-    sys.modules["trainer.gate"] = SimpleNamespace(GateSettings=dict)
-    sys.modules["trainer.sampling"] = SimpleNamespace(SamplingSettings=dict)
+    sys.modules["trainer.generation.gate"] = SimpleNamespace(GateSettings=dict)
+    sys.modules["trainer.generation.sampler"] = SimpleNamespace(SamplingSettings=dict)
     import pelican
 
     os.chdir(site)

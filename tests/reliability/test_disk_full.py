@@ -88,7 +88,7 @@ def corpus_builder(site: Path, output: Path):
 @contextlib.contextmanager
 def temp_files_on_dev_full(monkeypatch):
     """Every atomic write's temporary file is opened on /dev/full: writing it fails with ENOSPC."""
-    import corpus_builder.fileio as fileio
+    import common.fileio as fileio
 
     real = fileio.tempfile.mkstemp
 
@@ -161,8 +161,8 @@ def test_corpus_write_fails_with_enospc_simulated(corpus_site, tmp_path, monkeyp
 
 # --------------------------------------------------------------------------- checkpoints
 def test_checkpoint_on_a_full_disk(tmp_path, tiny_model_dir, tiny_texts):
-    from corpus_builder.corpus_format import join_documents
-    from trainer.checkpoint import list_checkpoints, load_latest
+    from common.corpus_format import join_documents
+    from trainer.training.checkpoint import list_checkpoints, load_latest
 
     mount = tmp_path / "mnt"
     corpus = tmp_path / "data" / "corpus.txt"

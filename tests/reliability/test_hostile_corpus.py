@@ -20,7 +20,7 @@ from collections import Counter
 from pathlib import Path
 
 
-from corpus_builder.corpus_format import split_documents
+from common.corpus_format import split_documents
 
 import hostile_corpus as h
 from reliability_harness import FULL, run_cli

@@ -1,7 +1,7 @@
 """Issue 7, item 5: a model that writes hostile text cannot attack the site it is published on.
 
 A stub sampler stands in for the model: its raw "sampled" texts go through the trainer's own
-``trainer.posts.parse_post`` (title from the first line, as for a real sample) and come out as the
+``trainer.generation.post.parse_post`` (title from the first line, as for a real sample) and come out as the
 posts the plugin publishes. They hold script tags, event handlers, ``javascript:``/``data:``/
 ``vbscript:`` links in every spelling, Markdown that opens raw HTML blocks, attribute lists,
 reference links, Pelican metadata lines (``Status: draft``, ``Save_as: ../../index.html``,

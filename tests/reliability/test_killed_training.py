@@ -53,7 +53,7 @@ def fit_args(corpus: Path, model: Path, run: Path, steps: int) -> list[str]:
 
 @pytest.fixture(scope="module")
 def fit_inputs(tmp_path_factory, tiny_model_dir, tiny_texts):
-    from corpus_builder.corpus_format import join_documents
+    from common.corpus_format import join_documents
 
     folder = tmp_path_factory.mktemp("fit")
     corpus = folder / "data" / "corpus.txt"
@@ -146,7 +146,7 @@ def run_and_maybe_kill(args, run: Path, mode: str | None, delay: float, rng: ran
 
 def complete_checkpoints(run: Path) -> list[int]:
     """Load every checkpoint folder completely; fail the test if one is half-readable."""
-    from trainer.checkpoint import list_checkpoints, load_checkpoint
+    from trainer.training.checkpoint import list_checkpoints, load_checkpoint
 
     steps = []
     for step, path in list_checkpoints(run):

@@ -145,7 +145,7 @@ def copy_model(src: Path, dst: Path) -> Path:
 @pytest.mark.parametrize("maker", [evil_torch_file, evil_raw_pickle])
 def test_malicious_training_state_is_refused(tmp_path, tiny_model_dir, marker, maker):
     """A pickle planted as the newest checkpoint's training_state.pt: skipped, the older one used."""
-    from trainer.checkpoint import TRAINER_STATE, TRAINING_STATE, load_latest
+    from trainer.training.checkpoint import TRAINER_STATE, TRAINING_STATE, load_latest
 
     run = tmp_path / "run"
     for step in (2, 4):
@@ -162,8 +162,8 @@ def test_malicious_training_state_is_refused(tmp_path, tiny_model_dir, marker, m
 
 
 def test_only_checkpoint_malicious_gives_a_clear_error(tmp_path, tiny_model_dir, marker):
-    from trainer.checkpoint import TRAINER_STATE, TRAINING_STATE, load_latest
-    from trainer.errors import RunFolderError
+    from trainer.training.checkpoint import TRAINER_STATE, TRAINING_STATE, load_latest
+    from common.errors import RunFolderError
 
     run = tmp_path / "run"
     folder = copy_model(tiny_model_dir, run / "checkpoints" / "step-3")
@@ -183,8 +183,8 @@ def _weights_only_pickle_folder(tiny_model_dir: Path, folder: Path, marker: Path
 
 def test_sampler_refuses_a_pickled_model(tmp_path, tiny_model_dir, marker):
     """What the plugin loads: a folder whose only weights are a pickle -> ModelError, nothing runs."""
-    from trainer.errors import ModelError
-    from trainer.sampling import Sampler
+    from common.errors import ModelError
+    from trainer.generation.sampler import Sampler
 
     folder = _weights_only_pickle_folder(tiny_model_dir, tmp_path / "model", marker)
     with pytest.raises(ModelError) as info:
@@ -193,7 +193,7 @@ def test_sampler_refuses_a_pickled_model(tmp_path, tiny_model_dir, marker):
 
 
 def test_sampler_ignores_a_pickle_beside_safetensors(tmp_path, tiny_model_dir, marker):
-    from trainer.sampling import Sampler
+    from trainer.generation.sampler import Sampler
 
     folder = copy_model(tiny_model_dir, tmp_path / "model")
     evil_torch_file(folder / "pytorch_model.bin", marker)
@@ -203,8 +203,8 @@ def test_sampler_ignores_a_pickle_beside_safetensors(tmp_path, tiny_model_dir, m
 
 @pytest.mark.parametrize("maker", [evil_torch_file, evil_raw_pickle])
 def test_pickle_renamed_to_safetensors_is_refused(tmp_path, tiny_model_dir, marker, maker):
-    from trainer.errors import ModelError
-    from trainer.sampling import Sampler
+    from common.errors import ModelError
+    from trainer.generation.sampler import Sampler
 
     folder = copy_model(tiny_model_dir, tmp_path / "model")
     maker(folder / "model.safetensors", marker)
@@ -213,9 +213,9 @@ def test_pickle_renamed_to_safetensors_is_refused(tmp_path, tiny_model_dir, mark
 
 
 def test_training_from_a_pickled_model_folder_is_refused(tmp_path, tiny_model_dir, marker):
-    """``trainer fit --model FOLDER`` loads through trainer.modeling: a pickle there never runs."""
-    from trainer.errors import ModelError
-    from trainer.modeling import load_model
+    """``trainer fit --model FOLDER`` loads through trainer.model_loading: a pickle there never runs."""
+    from common.errors import ModelError
+    from trainer.model_loading import load_model
 
     folder = _weights_only_pickle_folder(tiny_model_dir, tmp_path / "model", marker)
     with pytest.raises(ModelError):
@@ -224,8 +224,8 @@ def test_training_from_a_pickled_model_folder_is_refused(tmp_path, tiny_model_di
 
 def test_remote_code_in_config_is_not_run(tmp_path, tiny_model_dir, marker):
     """A config.json that points at Python in the folder (auto_map) must not import it."""
-    from trainer.errors import ModelError
-    from trainer.sampling import Sampler
+    from common.errors import ModelError
+    from trainer.generation.sampler import Sampler
 
     folder = copy_model(tiny_model_dir, tmp_path / "model")
     config = json.loads((folder / "config.json").read_text(encoding="utf-8"))

@@ -1,0 +1,36 @@
+"""`trainer`: fine-tune, evaluate, sample from and report on a GPT-2 style model.
+
+The group only wires sub-commands together; each lives in its own module as a thin click layer
+over functions that the tests call directly. Nothing here imports torch at import time, so
+`trainer --help` is instant.
+"""
+from __future__ import annotations
+
+import click
+
+from trainer.cli.fit import eval_command, fit_command
+from trainer.cli.report import report_command
+from trainer.cli.sample import sample_command
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+def main() -> None:
+    """Fine-tune GPT-2 on your blog's corpus and sample posts from it.
+
+    \b
+    Typical use, after `make corpus`:
+      trainer fit --steps 1000                 # data/corpus.txt -> models/blog/
+      trainer eval --model models/blog         # held-out perplexity
+      trainer sample --run blog -n 3 --gate    # three posts and the gate's verdicts
+      trainer report blog                      # models/blog/report.html
+    """
+
+
+main.add_command(fit_command)
+main.add_command(eval_command)
+main.add_command(sample_command)
+main.add_command(report_command)
+
+
+if __name__ == "__main__":
+    main()

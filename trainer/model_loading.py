@@ -1,0 +1,207 @@
+"""Loading the model to train: a Hugging Face id, a local folder, a ``.gguf`` file, or from scratch.
+
+Every way ends in ``(model, tokenizer)`` in fp32 with the EOS convention applied: the tokenizer's
+``eos_token`` is ``<|endoftext|>`` when its vocabulary has that token (GPT-2: id 50256), and the
+model's config and generation config agree with it. Anything a user can get wrong (offline, unknown
+id, missing folder, a tokenizer that does not belong to the model) is one ``ModelError`` line.
+"""
+from __future__ import annotations
+
+import logging
+import os
+import socket
+from pathlib import Path
+from urllib.parse import urlparse
+
+from common.corpus_format import DELIMITER
+from common.errors import ModelError
+
+log = logging.getLogger(__name__)
+
+OFFLINE_HINT = "pass --model PATH (a local model folder or .gguf file), or train with --from-scratch"
+# What to do instead, for the commands that measure a trained model (they have no --from-scratch).
+EVAL_HINT = "pass --model PATH: a model folder (models/NAME, written by `trainer fit`) or a .gguf file"
+
+
+def model_context(config) -> int | None:
+    """The longest sequence the model's position embeddings allow (None when unbounded/unknown)."""
+    for name in ("n_positions", "max_position_embeddings", "n_ctx"):
+        value = getattr(config, name, None)
+        if isinstance(value, int) and value > 0:
+            return value
+    return None
+
+
+def model_reference(ref: str) -> str:
+    """How a ``--model`` value is recorded: an absolute path for local files, else the hub id."""
+    path = Path(ref).expanduser()
+    return str(path.absolute()) if path.exists() else ref
+
+
+def load_model(ref: str, *, hint: str = OFFLINE_HINT):
+    """``(model, tokenizer)`` from a hub id, a model folder or a ``.gguf`` file (fp32, EOS set).
+    ``hint`` ends the error when ``ref`` is neither here nor downloadable: what to pass instead."""
+    path = Path(ref).expanduser()
+    if path.suffix.lower() == ".gguf" or (path.is_file()):
+        model, tokenizer = _load_gguf(path)
+    elif path.is_dir():
+        model, tokenizer = _load_folder(path)
+    else:
+        model, tokenizer = _load_hub(ref, hint)
+    check_tokenizer_matches(model, tokenizer, ref)
+    apply_eos_convention(model, tokenizer)
+    return model, tokenizer
+
+
+def build_from_scratch(texts: list[str], size: str, *, seed: int):
+    """A fresh GPT-2 of ``size`` and a byte-level BPE tokenizer trained on ``texts``."""
+    from trainer.training.scratch import SIZES, build_scratch_model
+
+    if size not in SIZES:
+        raise ModelError(f"unknown --size {size!r}: choose one of {', '.join(SIZES)}")
+    model, tokenizer = build_scratch_model(texts, size=size, seed=seed)
+    apply_eos_convention(model, tokenizer)
+    return model, tokenizer
+
+
+# --------------------------------------------------------------------------- the three sources
+def _from_pretrained(source, *, use_safetensors: bool | None = None, **kwargs):
+    import torch
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    tokenizer = AutoTokenizer.from_pretrained(source, **kwargs)
+    model = AutoModelForCausalLM.from_pretrained(source, dtype=torch.float32,
+                                                 use_safetensors=use_safetensors, **kwargs)
+    return model, tokenizer
+
+
+def _load_folder(path: Path):
+    if not (path / "config.json").exists():
+        if (path / "checkpoints").is_dir():
+            raise ModelError(
+                f"{path} has checkpoints but no final model yet (training was stopped): finish it "
+                f"with `trainer fit` (same command), or use a checkpoint: {path}/checkpoints/step-N"
+            )
+        raise ModelError(
+            f"{path} is not a model folder (no config.json): pass a folder written by "
+            "save_pretrained (e.g. models/blog), a .gguf file or a Hugging Face id"
+        )
+    if not any(path.glob("*.safetensors")):
+        pickled = [p.name for p in path.iterdir() if p.suffix in (".bin", ".pt", ".pth", ".ckpt")]
+        found = f" (it holds {', '.join(sorted(pickled))}, a pickle format that is never loaded)" if pickled else ""
+        raise ModelError(
+            f"cannot load the model in {path}: no model.safetensors{found}; convert it to "
+            "safetensors (save_pretrained(..., safe_serialization=True)) or pass another --model"
+        )
+    try:  # safetensors only: pickled weights (pytorch_model.bin) are never opened
+        return _from_pretrained(str(path), use_safetensors=True)
+    except Exception as exc:  # noqa: BLE001 - any failure to load is one line for the user
+        raise ModelError(f"cannot load the model in {path}: {_first_line(exc)}") from None
+
+
+def _load_gguf(path: Path):
+    if not path.exists():
+        raise ModelError(f"model file {path} does not exist: pass --model PATH to a .gguf file or folder")
+    if path.suffix.lower() != ".gguf":
+        raise ModelError(f"--model {path} is a file but not a .gguf: pass a model folder or a .gguf file")
+    try:
+        import gguf  # noqa: F401
+    except ImportError:
+        raise ModelError(
+            f"loading {path.name} needs the gguf and accelerate packages: "
+            "pip install gguf accelerate (or pip install -e '.[gguf]')"
+        ) from None
+    try:
+        model, tokenizer = _from_pretrained(str(path.parent), gguf_file=path.name)
+    except (OSError, ValueError, KeyError, RuntimeError, ImportError) as exc:
+        raise ModelError(f"cannot load {path}: {_first_line(exc)}") from None
+    # The weights are de-quantized to fp32 on load: from here on it is an ordinary model, which
+    # save_pretrained writes as plain safetensors (it refuses while the GGUF quantizer is attached).
+    model.hf_quantizer = None
+    if hasattr(model.config, "quantization_config"):
+        del model.config.quantization_config
+    return model, tokenizer
+
+
+def _load_hub(ref: str, hint: str = OFFLINE_HINT):
+    looks_like_path = (ref.startswith((".", "/", "~")) or ref.count("/") > 1 or "\\" in ref
+                       or (ref.count("/") == 1 and Path(ref.split("/")[0]).is_dir()))  # models/blog
+    if looks_like_path:
+        raise ModelError(f"no model folder or file at {ref}: {hint}")
+    try:  # already in the local Hugging Face cache: no network needed
+        return _from_pretrained(ref, local_files_only=True)
+    except (OSError, ValueError):
+        pass
+    if not hub_reachable():
+        raise ModelError(
+            f"cannot download model '{ref}': Hugging Face is unreachable (offline?) and it is not "
+            f"in the local cache; {hint}"
+        )
+    try:
+        return _from_pretrained(ref)
+    except (OSError, ValueError) as exc:
+        raise ModelError(
+            f"cannot load model '{ref}' from Hugging Face ({_first_line(exc)}): check the id "
+            f"(e.g. gpt2, HuggingFaceTB/SmolLM2-135M), or {hint}"
+        ) from None
+
+
+def hub_reachable(timeout: float = 3.0) -> bool:
+    """A quick check before a download, so being offline fails in seconds, not after retries."""
+    flags = (os.environ.get("HF_HUB_OFFLINE", ""), os.environ.get("TRANSFORMERS_OFFLINE", ""))
+    if any(flag.strip().lower() in {"1", "true", "yes", "on"} for flag in flags):
+        return False
+    if any(os.environ.get(name) for name in ("HTTPS_PROXY", "https_proxy", "ALL_PROXY", "all_proxy")):
+        return True  # through a proxy a direct probe proves nothing: let the download try
+    endpoint = urlparse(os.environ.get("HF_ENDPOINT", "https://huggingface.co"))
+    port = endpoint.port or (443 if endpoint.scheme == "https" else 80)
+    try:
+        with socket.create_connection((endpoint.hostname, port), timeout=timeout):
+            return True
+    except OSError:
+        return False
+
+
+# --------------------------------------------------------------------------- conventions and checks
+def check_tokenizer_matches(model, tokenizer, source: str) -> None:
+    """A tokenizer with more tokens than the model has embedding rows does not belong to it."""
+    rows = model.get_input_embeddings().weight.shape[0]
+    if len(tokenizer) > rows:
+        raise ModelError(
+            f"the tokenizer of {source} has {len(tokenizer):,} tokens but the model only "
+            f"{rows:,} embeddings: they do not belong together; use the tokenizer saved with the model"
+        )
+
+
+def apply_eos_convention(model, tokenizer) -> None:
+    """Make ``<|endoftext|>`` the EOS (document separator) where the vocabulary has it; otherwise
+    keep the tokenizer's own EOS, or add ``<|endoftext|>`` when it has none. Config, generation
+    config and padding follow the tokenizer."""
+    if DELIMITER in tokenizer.get_vocab():
+        if tokenizer.eos_token != DELIMITER:
+            tokenizer.eos_token = DELIMITER
+    elif tokenizer.eos_token is None:
+        tokenizer.add_special_tokens({"eos_token": DELIMITER})
+        model.resize_token_embeddings(len(tokenizer))
+        log.warning("the tokenizer had no end-of-text token: added %s (new embedding row)", DELIMITER)
+    if tokenizer.pad_token is None:
+        tokenizer.pad_token = tokenizer.eos_token
+    eos = tokenizer.eos_token_id
+    model.config.eos_token_id = eos
+    if getattr(model.config, "model_type", None) == "gpt2":
+        model.config.bos_token_id = eos
+    generation = getattr(model, "generation_config", None)
+    if generation is not None:
+        generation.eos_token_id = eos
+        generation.pad_token_id = eos
+        if getattr(model.config, "model_type", None) == "gpt2":
+            generation.bos_token_id = eos
+
+
+def count_parameters(model) -> int:
+    return sum(p.numel() for p in model.parameters())
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip() or type(exc).__name__
+    return text.splitlines()[0][:300]
