@@ -37,6 +37,7 @@ import torch  # noqa: E402
 
 from bench.train import _versions, cpu_name, make_parser, ours_side, parse_args  # noqa: E402
 from trainer.training import speed  # noqa: E402
+from trainer.devices import pick_device, resolve_precision
 
 GIB = 2**30
 
@@ -105,10 +106,10 @@ def main(argv=None) -> int:
     parser.add_argument("--skip-baseline", action="store_true", help="measure --grad-checkpointing only")
     args = parse_args(parser, argv)
 
-    device = speed.pick_device(args.device)
+    device = pick_device(args.device)
     if device.type == "mps":
         parser.error("--device mps: this benchmark measures CUDA or CPU memory only")
-    precision = speed.resolve_precision(device, args.precision)
+    precision = resolve_precision(device, args.precision)
     sides = {"grad_checkpointing": True} if args.skip_baseline else {"grad_checkpointing": True, "baseline": False}
     results = {}
     for name, checkpointing in sides.items():

@@ -19,7 +19,6 @@ object: device, model, block, batch, baseline_tok_s, tok_s, ratio, mfu (GPU), ve
 from __future__ import annotations
 
 import argparse
-import contextlib
 import json
 import logging
 import os
@@ -34,6 +33,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 import torch  # noqa: E402
 
 from trainer.training import speed  # noqa: E402
+from trainer.devices import autocast, make_grad_scaler, pick_device, resolve_precision
 
 GRAD_CLIP = 1.0
 
@@ -104,10 +104,10 @@ def ours_side(device: torch.device, *, precision: str, compile: str, grad_checkp
                                 attention_dropout=attention_dropout)
     objective = speed.training_objective(model, device, compile)
     optimizer = speed.make_optimizer(model, lr=1e-4, weight_decay=0.1, device=device)
-    scaler = speed.make_grad_scaler(device, precision)
+    scaler = make_grad_scaler(device, precision)
 
     def step(x, y):
-        with speed.autocast(device, precision):
+        with autocast(device, precision):
             loss = objective(x, y)
         (scaler.scale(loss) if scaler is not None else loss).backward()
         speed.optimizer_step(model, optimizer, scaler, clip=GRAD_CLIP)
@@ -119,8 +119,8 @@ def ours_side(device: torch.device, *, precision: str, compile: str, grad_checkp
 def run(*, device: str, block_size: int, batch_size: int, steps: int, warmup: int, precision: str,
         compile: str, grad_checkpointing: bool, skip_baseline: bool = False,
         attention_dropout: str = "auto") -> dict:
-    dev = speed.pick_device(device)
-    prec = speed.resolve_precision(dev, precision)
+    dev = pick_device(device)
+    prec = resolve_precision(dev, precision)
     generator = torch.Generator().manual_seed(1234)
     window = torch.randint(0, 50257, (batch_size, block_size + 1), generator=generator)
     x, y = window[:, :-1].to(dev), window[:, 1:].to(dev)
@@ -236,7 +236,7 @@ def main(argv=None) -> int:
     parser.add_argument("--skip-baseline", action="store_true", help="time ours only (no ratio)")
     args = parse_args(parser, argv)
 
-    dev = speed.pick_device(args.device)
+    dev = pick_device(args.device)
     batch = args.batch_size or (16 if dev.type == "cuda" else 1)
     warmup = args.warmup if args.warmup is not None else (10 if speed.compile_wanted(dev, args.compile) else 3)
     result = run(device=args.device, block_size=args.block_size, batch_size=batch, steps=args.steps,

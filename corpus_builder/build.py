@@ -1,7 +1,7 @@
 """Orchestration: find posts, read them (in parallel), exclude, clean, write corpus + manifest.
 
 ``build_corpus(BuildOptions(...))`` is what the CLI calls and what the tests call. It raises
-:class:`~.settings.CorpusError` (one-line message) for problems the user can fix, and writes the
+:class:`~common.errors.CorpusError` (one-line message) for problems the user can fix, and writes the
 corpus and its manifest atomically only at the very end, so a failed run leaves the previous
 ones intact.
 """
@@ -20,7 +20,8 @@ from . import clean
 from common.corpus_format import join_documents, split_documents
 from common.fileio import atomic_write_files, json_bytes, sha256_bytes
 from .readers import PostReader, ReadResult
-from .settings import CorpusError, find_settings_file, list_post_files, load_settings
+from common.errors import CorpusError
+from .settings import find_settings_file, list_post_files, load_settings
 from .sources import read_csv_column, read_jsonl_field, read_txt_folder
 
 log = logging.getLogger("corpus_builder")

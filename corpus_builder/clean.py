@@ -22,7 +22,7 @@ _MASK64 = (1 << 64) - 1
 
 
 def compile_patterns(patterns) -> list[re.Pattern]:
-    from .settings import CorpusError
+    from common.errors import CorpusError
 
     compiled = []
     for pattern in patterns:

@@ -10,7 +10,7 @@ import sys
 import click
 
 from .build import BuildOptions, build_corpus, summary_lines
-from .settings import CorpusError
+from common.errors import CorpusError, fail
 
 EXAMPLES = """
 \b
@@ -84,8 +84,7 @@ def main(content_dirs, output, settings_file, no_titles, keep_code, keep_markdow
     try:
         result = build_corpus(options)
     except CorpusError as exc:
-        click.echo(f"Error: {exc}", err=True)
-        sys.exit(1)
+        fail(exc)
     if not quiet:
         for line in summary_lines(result):
             click.echo(line)

@@ -14,14 +14,12 @@ import os
 import sys
 from pathlib import Path
 
+from common.errors import CorpusError
+
 DEFAULT_SETTINGS_FILE = "pelicanconf.py"
 _CODEHILITE = "markdown.extensions.codehilite"
 
 log = logging.getLogger(__name__)
-
-
-class CorpusError(Exception):
-    """A problem the user can fix; its message is one line (what, which file, what to do)."""
 
 
 def find_settings_file(settings_file: str | os.PathLike | None) -> Path | None:

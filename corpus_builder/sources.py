@@ -14,7 +14,7 @@ from pathlib import Path
 
 from common.fileio import sha256_bytes
 from .readers import ReadResult
-from .settings import CorpusError
+from common.errors import CorpusError
 from .strip import normalise_plain, title_text
 
 

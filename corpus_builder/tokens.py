@@ -9,7 +9,7 @@ import logging
 import os
 import socket
 
-from .settings import CorpusError
+from common.errors import CorpusError
 
 log = logging.getLogger(__name__)
 

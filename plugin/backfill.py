@@ -16,7 +16,9 @@ import sys
 import click
 
 from . import dates
-from .daily import Outcome, one_line, publish
+from common.errors import one_line
+
+from .daily import Outcome, publish
 from .settings import SettingsError, _read, get
 
 

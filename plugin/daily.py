@@ -11,6 +11,8 @@ import logging
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from common.errors import UserError
+
 from . import store
 from .dates import seed_for
 from .settings import generated_folder, get, is_demo_model, model_path
@@ -18,7 +20,7 @@ from .settings import generated_folder, get, is_demo_model, model_path
 logger = logging.getLogger(__name__)
 
 
-class DailyPostError(RuntimeError):
+class DailyPostError(UserError, RuntimeError):
     """A post could not be published (one-line message); the build fails only in strict mode."""
 
 
@@ -27,13 +29,6 @@ class Outcome:
     written: list[Path] = field(default_factory=list)
     existing: dict[dt.date, Path] = field(default_factory=dict)
     failures: list[str] = field(default_factory=list)  # one line per day that got no post
-
-
-def one_line(err: BaseException) -> str:
-    """One line for an exception: the trainer's own message for expected errors."""
-    message = str(err).strip().splitlines()[0] if str(err).strip() else ""
-    known = type(err).__module__.startswith(("trainer", "plugin")) or isinstance(err, OSError)
-    return message if known and message else f"{type(err).__name__}: {message or 'no message'}"
 
 
 def rejections(result) -> str:

@@ -8,10 +8,12 @@ from __future__ import annotations
 import dataclasses
 from pathlib import Path
 
+from common.errors import ModelError
+
 from .settings import SettingsError, get
 
 
-class ModelMissing(RuntimeError):
+class ModelMissing(ModelError):
     """The model folder does not exist (one-line message saying what to do)."""
 
 

@@ -81,7 +81,7 @@ def on_article_generator_init(generator) -> None:
 
         outcome = publish(settings, days)
     except Exception as err:
-        from .daily import one_line
+        from common.errors import one_line
 
         what = f"for {day}" if day else "today"
         _fail(settings, f"daily post: no post {what}: {one_line(err)}", err)

@@ -15,6 +15,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from common.errors import UserError
+
 DEMO_MODEL = "models/demo"
 
 DEFAULTS: dict[str, Any] = {
@@ -41,7 +43,7 @@ DEFAULTS: dict[str, Any] = {
 }
 
 
-class SettingsError(ValueError):
+class SettingsError(UserError, ValueError):
     """A DAILY_POST_* setting has a value the plugin cannot use (one-line message)."""
 
 

@@ -1,4 +1,6 @@
-"""Loading the model to train: a Hugging Face id, a local folder, a ``.gguf`` file, or from scratch.
+"""Loading a model, for training and for sampling alike: a Hugging Face id, a local folder (a run
+folder, a ``save_pretrained`` folder, or a folder holding a ``.gguf``), a ``.gguf`` file, or from
+scratch.
 
 Every way ends in ``(model, tokenizer)`` in fp32 with the EOS convention applied: the tokenizer's
 ``eos_token`` is ``<|endoftext|>`` when its vocabulary has that token (GPT-2: id 50256), and the
@@ -14,7 +16,7 @@ from pathlib import Path
 from urllib.parse import urlparse
 
 from common.corpus_format import DELIMITER
-from common.errors import ModelError
+from common.errors import ModelError, first_line
 
 log = logging.getLogger(__name__)
 
@@ -44,6 +46,8 @@ def load_model(ref: str, *, hint: str = OFFLINE_HINT):
     path = Path(ref).expanduser()
     if path.suffix.lower() == ".gguf" or (path.is_file()):
         model, tokenizer = _load_gguf(path)
+    elif path.is_dir() and not (path / "config.json").exists() and any(path.glob("*.gguf")):
+        model, tokenizer = _load_gguf(sorted(path.glob("*.gguf"))[0])
     elif path.is_dir():
         model, tokenizer = _load_folder(path)
     else:
@@ -66,12 +70,25 @@ def build_from_scratch(texts: list[str], size: str, *, seed: int):
 
 # --------------------------------------------------------------------------- the three sources
 def _from_pretrained(source, *, use_safetensors: bool | None = None, **kwargs):
+    """``from_pretrained`` for the tokenizer and the model, in fp32, without progress bars or the
+    warnings transformers prints while loading (they would interleave with the build's log)."""
+    import warnings
+
     import torch
     from transformers import AutoModelForCausalLM, AutoTokenizer
+    from transformers.utils import logging as hf_logging
 
-    tokenizer = AutoTokenizer.from_pretrained(source, **kwargs)
-    model = AutoModelForCausalLM.from_pretrained(source, dtype=torch.float32,
-                                                 use_safetensors=use_safetensors, **kwargs)
+    bars = hf_logging.is_progress_bar_enabled()
+    hf_logging.disable_progress_bar()
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            tokenizer = AutoTokenizer.from_pretrained(source, **kwargs)
+            model = AutoModelForCausalLM.from_pretrained(source, dtype=torch.float32,
+                                                         use_safetensors=use_safetensors, **kwargs)
+    finally:
+        if bars:
+            hf_logging.enable_progress_bar()
     return model, tokenizer
 
 
@@ -96,7 +113,7 @@ def _load_folder(path: Path):
     try:  # safetensors only: pickled weights (pytorch_model.bin) are never opened
         return _from_pretrained(str(path), use_safetensors=True)
     except Exception as exc:  # noqa: BLE001 - any failure to load is one line for the user
-        raise ModelError(f"cannot load the model in {path}: {_first_line(exc)}") from None
+        raise ModelError(f"cannot load the model in {path}: {first_line(exc)}") from None
 
 
 def _load_gguf(path: Path):
@@ -114,7 +131,7 @@ def _load_gguf(path: Path):
     try:
         model, tokenizer = _from_pretrained(str(path.parent), gguf_file=path.name)
     except (OSError, ValueError, KeyError, RuntimeError, ImportError) as exc:
-        raise ModelError(f"cannot load {path}: {_first_line(exc)}") from None
+        raise ModelError(f"cannot load {path}: {first_line(exc)}") from None
     # The weights are de-quantized to fp32 on load: from here on it is an ordinary model, which
     # save_pretrained writes as plain safetensors (it refuses while the GGUF quantizer is attached).
     model.hf_quantizer = None
@@ -141,7 +158,7 @@ def _load_hub(ref: str, hint: str = OFFLINE_HINT):
         return _from_pretrained(ref)
     except (OSError, ValueError) as exc:
         raise ModelError(
-            f"cannot load model '{ref}' from Hugging Face ({_first_line(exc)}): check the id "
+            f"cannot load model '{ref}' from Hugging Face ({first_line(exc)}): check the id "
             f"(e.g. gpt2, HuggingFaceTB/SmolLM2-135M), or {hint}"
         ) from None
 
@@ -196,12 +213,3 @@ def apply_eos_convention(model, tokenizer) -> None:
         generation.pad_token_id = eos
         if getattr(model.config, "model_type", None) == "gpt2":
             generation.bos_token_id = eos
-
-
-def count_parameters(model) -> int:
-    return sum(p.numel() for p in model.parameters())
-
-
-def _first_line(exc: BaseException) -> str:
-    text = str(exc).strip() or type(exc).__name__
-    return text.splitlines()[0][:300]

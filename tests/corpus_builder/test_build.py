@@ -11,7 +11,7 @@ from corpus_helpers import md_post
 from corpus_builder.build import BuildOptions, build_corpus
 from common.corpus_format import DELIMITER
 from common.fileio import sha256_file
-from corpus_builder.settings import CorpusError
+from common.errors import CorpusError
 
 
 def reasons(result) -> dict[str, str]:

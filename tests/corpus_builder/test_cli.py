@@ -66,7 +66,7 @@ def test_missing_folder_is_one_line_and_exit_code_1(tmp_path, monkeypatch):
     result = CliRunner().invoke(main, ["nowhere", "-o", "out/corpus.txt"])
     assert result.exit_code == 1
     assert result.output.strip().splitlines() == [
-        "Error: content folder not found: nowhere (give the folder that holds your posts)"
+        "error: content folder not found: nowhere (give the folder that holds your posts)"
     ]
 
 

@@ -15,7 +15,7 @@ from corpus_helpers import md_post
 
 from common import fileio
 from common.fileio import atomic_write_files, sha256_file
-from corpus_builder.settings import CorpusError
+from common.errors import CorpusError
 
 
 def excluded(result) -> dict:

@@ -9,7 +9,7 @@ from xml.etree import ElementTree
 import pytest
 from bs4 import BeautifulSoup
 
-from plugin_site import STUB_TITLE, StubSampler, build, site_settings
+from plugin_site import STUB_TITLE, build, site_settings
 
 
 def _generated(root):

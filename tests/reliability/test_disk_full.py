@@ -145,7 +145,7 @@ def test_corpus_on_a_read_only_disk(corpus_site, tmp_path):
 def test_corpus_write_fails_with_enospc_simulated(corpus_site, tmp_path, monkeypatch):
     """Without mount: the temporary files are on /dev/full. In-process, through build_corpus."""
     from corpus_builder.build import BuildOptions, build_corpus
-    from corpus_builder.settings import CorpusError
+    from common.errors import CorpusError
 
     data = tmp_path / "data"
     monkeypatch.chdir(corpus_site)

@@ -10,8 +10,9 @@ import sys
 import click
 from click.core import ParameterSource
 
-from trainer.cli.log_setup import fail, setup_logging
-from common.errors import TrainerError
+from common.errors import fail
+from trainer.cli.log_setup import setup_logging
+from common.errors import TrainerError, UserError
 
 log = logging.getLogger("trainer")
 
@@ -98,7 +99,7 @@ Examples:
 @click.option("-v", "--verbose", is_flag=True, help="More detail in the logs.")
 def fit_command(**options) -> None:
     setup_logging(options.pop("verbose"))
-    from trainer.training.fit import FitConfig, fit, run_dir_for
+    from trainer.training.fit import FitConfig, fit
 
     options["compile"] = options.pop("compile_mode")
     options["progress"] = not options.pop("no_progress")
@@ -111,12 +112,12 @@ def fit_command(**options) -> None:
         if until is not None:
             steps = steps_until(config, until)
             if steps is None:
-                click.echo(f"nothing to train: the model in {run_dir_for(config)} is at step {until} "
+                click.echo(f"nothing to train: the model in {config.run_dir} is at step {until} "
                            f"or later (--until-step {until})")
                 return
             config = dataclasses.replace(config, steps=steps)
         result = fit(config)
-    except TrainerError as exc:
+    except UserError as exc:
         fail(exc)
     except OSError as exc:  # a disk that is full, read-only or gone (logs, samples, plots, ...)
         where = f" ({exc.filename})" if exc.filename else ""
@@ -151,15 +152,14 @@ def steps_until(config, until: int) -> int | None:
     run's final model is already at step N or later. A run stopped at step N or later without its
     final model (killed while writing it) runs one more step, so that it is written."""
     from trainer.training import checkpoint as ckpt
-    from trainer.training.fit import run_dir_for
-    from trainer.evaluation.metrics import read_summary
+    from trainer.runs import read_summary
 
-    run_dir = run_dir_for(config)
+    run_dir = config.run_dir
     latest = None if config.fresh else ckpt.load_latest(run_dir, load_model=False)
     if latest is None:
         return until
     try:
-        finished = int(read_summary(run_dir).get("steps", 0))
+        finished = int(read_summary(run_dir, missing_ok=True).get("steps", 0))
     except (ValueError, TypeError):
         finished = 0
     if finished >= until and finished == latest.step:
@@ -186,7 +186,7 @@ def eval_command(models, corpus, val_fraction, all_posts, block_size, batch_size
             click.echo(evaluate_model(ref, corpus, val_fraction=val_fraction, all_posts=all_posts,
                                       block_size=block_size, batch_size=batch_size, device=device,
                                       precision=precision))
-    except TrainerError as exc:
+    except UserError as exc:
         fail(exc)
 
 
@@ -195,16 +195,16 @@ def evaluate_model(ref: str, corpus_path: str, *, val_fraction: float | None = N
                    precision: str = "fp32") -> str:
     """One line: the perplexity of model ``ref`` on the held-out posts of the corpus."""
     from trainer.training import data
-    from trainer.training import speed
+    from trainer.devices import pick_device, resolve_precision
     from trainer.evaluation.perplexity import perplexity
     from trainer.model_loading import EVAL_HINT, load_model
 
     corpus = data.read_corpus(corpus_path)
     if val_fraction is None:
-        from trainer.evaluation.metrics import read_summary
+        from trainer.runs import read_summary
 
         try:
-            val_fraction = float(read_summary(ref).get("val_fraction", 0.1))
+            val_fraction = float(read_summary(ref, missing_ok=True).get("val_fraction", 0.1))
         except (ValueError, TypeError):
             val_fraction = 0.1
     if all_posts:
@@ -215,8 +215,8 @@ def evaluate_model(ref: str, corpus_path: str, *, val_fraction: float | None = N
             raise TrainerError(f"no held-out posts in {corpus.path} (it has {len(corpus.documents)}): use --all-posts")
         documents, label = [corpus.documents[i] for i in val], f"{len(val)} held-out post{'s' * (len(val) > 1)}"
     model, tokenizer = load_model(ref, hint=EVAL_HINT)
-    torch_device = speed.pick_device(device)
-    precision = speed.resolve_precision(torch_device, precision)
+    torch_device = pick_device(device)
+    precision = resolve_precision(torch_device, precision)
     model.to(torch_device)
     result = perplexity(model, tokenizer, documents, block_size, batch_size=batch_size, device=torch_device,
                         precision=precision)

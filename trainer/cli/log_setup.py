@@ -1,18 +1,9 @@
-"""Logging set-up and the error line shared by the trainer's commands."""
+"""Logging set-up shared by the trainer's commands."""
 from __future__ import annotations
 
 import logging
 import sys
-from typing import NoReturn
 
-import click
-
-
-def fail(message: object) -> NoReturn:
-    """End a command on a user error: one line ``error: MESSAGE`` on stderr, no traceback, exit 1.
-    Every trainer command reports its errors so (click's own ``Error:`` is for wrong options)."""
-    click.echo(f"error: {message}", err=True)
-    sys.exit(1)
 
 
 def setup_logging(verbose: bool = False) -> None:

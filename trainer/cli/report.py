@@ -6,7 +6,7 @@ import logging
 
 import click
 
-from common.errors import TrainerError
+from common.errors import UserError
 
 log = logging.getLogger(__name__)
 
@@ -17,10 +17,11 @@ def make_report(run: str, *, models_dir: str = "models", out: str | None = None,
     Returns ``(report, paths)``, ``paths`` being the HTML, Markdown and JSON files written;
     raises ``TrainerError`` with one line.
     """
-    from trainer.evaluation.report import build_report, resolve_run
+    from trainer.evaluation.report import build_report
+    from trainer.runs import existing_run
     from trainer.evaluation.report_page import write_report
 
-    run_dir = resolve_run(run, models_dir)
+    run_dir = existing_run(run, models_dir)
     report = build_report(run_dir, **options)
     return report, write_report(report, out)
 
@@ -64,7 +65,8 @@ def report_command(run, models_dir, samples, batch, seed, length, base_model, co
       trainer report blog --base-model ~/models/SmolLM2-135M-Instruct.Q4_1.gguf
       trainer report blog --out /tmp/report.html --seed 7
     """
-    from trainer.cli.log_setup import fail, setup_logging  # the trainer's log format, tqdm-safe
+    from common.errors import fail
+    from trainer.cli.log_setup import setup_logging  # the trainer's log format, tqdm-safe
 
     setup_logging(verbose)
     try:
@@ -72,7 +74,7 @@ def report_command(run, models_dir, samples, batch, seed, length, base_model, co
             run, models_dir=models_dir, out=out, samples=samples, batch=batch, seed=seed,
             length=length, base_model=base_model, corpus=corpus, precision=precision,
             progress=True)
-    except TrainerError as exc:
+    except UserError as exc:
         fail(exc)
     if report.perplexity is not None:
         click.echo(report.perplexity.verdict)

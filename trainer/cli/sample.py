@@ -12,7 +12,7 @@ from pathlib import Path
 
 import click
 
-from common.errors import TrainerError
+from common.errors import TrainerError, UserError
 
 log = logging.getLogger(__name__)
 
@@ -130,7 +130,8 @@ def sample_command(run, model, models_dir, n, seed, length, temperature, top_k, 
 
     With --gate the command exits with status 1 when every candidate was rejected.
     """
-    from trainer.cli.log_setup import fail, setup_logging
+    from common.errors import fail
+    from trainer.cli.log_setup import setup_logging
     from trainer.generation.gate import GateSettings
     from trainer.generation.sampler import SamplingSettings
 
@@ -146,7 +147,7 @@ def sample_command(run, model, models_dir, n, seed, length, temperature, top_k, 
                                 corpus=corpus, require_corpus=require_corpus, html=html).validate()
         path = resolve_model(run, model, models_dir)
         outcome = sample_posts(path, seed, n, settings, precision, gate, rounds, threads)
-    except TrainerError as exc:
+    except UserError as exc:
         fail(exc)
 
     if out_dir:

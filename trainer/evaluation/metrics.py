@@ -10,12 +10,11 @@ from pathlib import Path
 from typing import Any
 
 from common.fileio import atomic_write_bytes, atomic_write_json, atomic_write_text
+from trainer.runs import SUMMARY
 
 log = logging.getLogger(__name__)
 
 METRICS = "metrics.jsonl"
-SUMMARY = "train.json"
-PLOT = "loss.png"
 
 # Keys of train.json that other parts read (sampler, plugin, report): keep them stable.
 SUMMARY_KEYS = (
@@ -62,16 +61,6 @@ def write_summary(run_dir: str | os.PathLike, summary: dict[str, Any]) -> Path:
     if missing:
         raise ValueError(f"train.json is missing {missing}")
     return atomic_write_json(Path(run_dir) / SUMMARY, summary)
-
-
-def read_summary(run_dir: str | os.PathLike) -> dict[str, Any]:
-    """A run's ``train.json``, or ``{}`` when it has none yet (or it is unreadable): for readers
-    that fall back to a default."""
-    try:
-        summary = json.loads((Path(run_dir).expanduser() / SUMMARY).read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return {}
-    return summary if isinstance(summary, dict) else {}
 
 
 def plot_losses(records: list[dict[str, Any]], path: str | os.PathLike, *, title: str = "") -> Path | None:

@@ -35,7 +35,7 @@ def lm_loss(model, x: torch.Tensor, y: torch.Tensor, *, reduction: str = "mean")
 def evaluate_windows(model, windows: list[torch.Tensor], *, batch_size: int = 8, device=None,
                      precision: str = "fp32") -> tuple[float, int]:
     """``(mean loss, predicted tokens)`` over ``windows`` (each holds input + 1 target token)."""
-    from trainer.training.speed import autocast
+    from trainer.devices import autocast
 
     if not windows:
         return float("nan"), 0

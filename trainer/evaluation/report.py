@@ -18,7 +18,6 @@ computation:
 """
 from __future__ import annotations
 
-import json
 import logging
 import math
 import os
@@ -31,6 +30,7 @@ from pathlib import Path
 import numpy as np
 
 from common.errors import RunFolderError, TrainerError
+from trainer.runs import read_summary
 
 log = logging.getLogger(__name__)
 
@@ -43,38 +43,6 @@ OVERFIT_GAP = 0.5  # nats/token between validation and training loss
 VAL_ROSE_BY = 0.02  # final validation loss above the best one by this many nats/token
 SPAN_WINDOW = 8  # shortest verbatim run (tokens) the span finder looks for
 GENERATION_CHUNK = 16  # candidates sampled per batch
-
-
-# --------------------------------------------------------------------------- the run folder
-def resolve_run(run: str | os.PathLike, models_dir: str | os.PathLike = "models") -> Path:
-    """``RUN`` as a path when that folder exists, else ``models_dir/RUN``; one-line error if neither."""
-    if not str(run).strip():
-        raise RunFolderError("no run given: pass a run name under models/ or a path to a run folder")
-    path = Path(run).expanduser()
-    if path.is_dir():
-        return path
-    candidate = Path(models_dir) / str(run)
-    if candidate.is_dir():
-        return candidate
-    raise RunFolderError(
-        f"no run folder {path} or {candidate}: pass a run name under {models_dir}/ or a path "
-        "to a folder written by `trainer fit`"
-    )
-
-
-def read_summary(run_dir: Path) -> dict:
-    """The run's ``train.json``; a missing or unreadable one is a one-line error."""
-    path = Path(run_dir) / "train.json"
-    try:
-        summary = json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise RunFolderError(f"{run_dir} has no train.json: is it a folder written by `trainer fit` "
-                             "(did the run finish)?") from None
-    except (OSError, ValueError) as exc:
-        raise RunFolderError(f"cannot read {path} ({exc}): re-run `trainer fit` to rewrite it") from None
-    if not isinstance(summary, dict):
-        raise RunFolderError(f"{path} is not a JSON object: re-run `trainer fit` to rewrite it")
-    return summary
 
 
 def read_metrics(run_dir: Path) -> list[dict]:

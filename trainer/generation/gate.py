@@ -18,7 +18,6 @@ Rules, in order:
 from __future__ import annotations
 
 import re
-from collections import Counter
 from dataclasses import asdict, dataclass, field
 
 from common.errors import TrainerError

@@ -153,14 +153,3 @@ def quantize_int8_linears(linears: list) -> list:
         quantized = torch.ao.quantization.quantize_dynamic(
             holder, {nn.Linear: per_channel_dynamic_qconfig}, dtype=torch.qint8)
     return list(_to_int8_linears(quantized))
-
-
-def set_threads(threads: int | None = None) -> int:
-    """Fix the number of CPU threads (all CPUs this process may use by default); returns it."""
-    import torch
-
-    from trainer.generation.sampler import default_threads
-
-    threads = threads or default_threads()
-    torch.set_num_threads(threads)
-    return threads

@@ -23,6 +23,8 @@ from pathlib import Path
 import numpy as np
 
 from common.corpus_format import read_documents
+from common.errors import RunFolderError
+from trainer.runs import SUMMARY, read_summary
 from common.fileio import atomic_write_bytes, sha256_file
 
 log = logging.getLogger(__name__)
@@ -140,16 +142,12 @@ def index_for_run(run_folder: Path, tokenizer, gate) -> MemorisationIndex | Skip
     if gate.corpus:
         corpus = Path(gate.corpus).expanduser()
     else:
-        info_path = run_folder / "train.json"
         try:
-            info = json.loads(info_path.read_text(encoding="utf-8"))
-        except FileNotFoundError:
-            return Skipped(f"skipped: corpus not found (no train.json in {run_folder}; "
-                           "pass the corpus with --corpus)")
-        except (OSError, ValueError) as exc:
-            return Skipped(f"skipped: corpus not found ({info_path} is unreadable: {exc})")
+            info = read_summary(run_folder)
+        except RunFolderError as exc:
+            return Skipped(f"skipped: corpus not found ({exc}; pass the corpus with --corpus)")
         if not info.get("corpus_path"):
-            return Skipped(f"skipped: corpus not found ({info_path} has no corpus_path)")
+            return Skipped(f"skipped: corpus not found ({run_folder / SUMMARY} has no corpus_path)")
         corpus = Path(info["corpus_path"])
         if not corpus.is_absolute():
             corpus = run_folder / corpus

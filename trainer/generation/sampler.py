@@ -17,9 +17,7 @@ linear layers (``trainer.generation.int8``), ``bf16`` casts the weights, ``auto`
 from __future__ import annotations
 
 import hashlib
-import json
 import logging
-import os
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -28,7 +26,6 @@ from trainer.generation.post import Post, parse_post
 
 log = logging.getLogger(__name__)
 
-PRECISIONS = ("auto", "int8", "bf16", "fp32")
 
 
 @dataclass
@@ -89,14 +86,6 @@ def derive_seed(seed: int, *parts: int) -> int:
     return int.from_bytes(hashlib.sha256(key).digest()[:8], "big") >> 1
 
 
-def default_threads() -> int:
-    """Threads for this machine: every CPU this process may run on (fixed, for repeatability)."""
-    try:
-        return max(1, len(os.sched_getaffinity(0)))
-    except AttributeError:  # not Linux
-        return max(1, os.cpu_count() or 1)
-
-
 def _weights_file(folder: Path) -> tuple[Path, str | None]:
     """The weights file of a model folder and, for GGUF, its name for ``from_pretrained``."""
     safetensors = folder / "model.safetensors"
@@ -126,25 +115,6 @@ def weights_sha256(path: Path) -> str:
     if key not in _SHA_CACHE:
         _SHA_CACHE[key] = sha256_file(path)
     return _SHA_CACHE[key]
-
-
-def resolve_precision(precision: str, device: str, model) -> str:
-    """The concrete precision for ``auto``; checks the requested one can run here."""
-    import torch
-
-    if precision not in PRECISIONS:
-        raise TrainerError(f"unknown precision {precision!r}: choose one of {', '.join(PRECISIONS)}")
-    if device.startswith("cuda"):
-        if precision == "int8":
-            raise TrainerError("precision int8 runs on the CPU only: use bf16 or fp32 on CUDA")
-        if precision == "auto":
-            return "bf16" if torch.cuda.is_bf16_supported() else "fp16"
-        return precision
-    if precision == "auto":
-        from trainer.generation.int8 import int8_available
-
-        return "int8" if int8_available() else "fp32"
-    return precision
 
 
 class Sampler:
@@ -178,11 +148,16 @@ class Sampler:
 
         import torch
 
+        from trainer.devices import default_threads, resolve_precision
+
         device = device or ("cuda" if torch.cuda.is_available() else "cpu")
         if device == "cpu":
             threads = threads or default_threads()
             torch.set_num_threads(threads)
-        model, tokenizer = _load_model_and_tokenizer(folder, gguf_file)
+        from trainer.model_loading import EVAL_HINT, load_model
+
+        model, tokenizer = load_model(str(weights if gguf_file else folder), hint=EVAL_HINT)
+        model.eval()
         if tokenizer.eos_token_id is None:
             raise ModelError(f"the tokenizer in {folder} has no EOS token: unconditional sampling "
                              "starts from it (use a GPT-2 style tokenizer)")
@@ -191,7 +166,7 @@ class Sampler:
             "name": folder.resolve().name,
             "weights_sha256": weights_sha256(weights),
         }
-        concrete = resolve_precision(precision, device, model)
+        concrete = resolve_precision(device, precision, sampling=True)
         sampler = cls(model, tokenizer, identity, concrete, device, threads, folder)
         sampler._prepare()
         log.info("loaded %s (%s, %s%s)", folder, concrete, device,
@@ -209,14 +184,6 @@ class Sampler:
             if isinstance(value, int) and value > 0:
                 return value
         return 1024
-
-    def run_info(self) -> dict:
-        """The run's ``train.json`` (empty when the folder has none or it is unreadable)."""
-        path = self.folder / "train.json"
-        try:
-            return json.loads(path.read_text(encoding="utf-8"))
-        except (OSError, ValueError):
-            return {}
 
     # ----------------------------------------------------------------------------- sampling
     def prompt_ids(self, prefix: str = "") -> list[int]:
@@ -308,37 +275,6 @@ class Sampler:
                              "were rejected (see the rules above; loosen the gate settings or "
                              "train the model longer)")
         return result
-
-
-def _load_model_and_tokenizer(folder: Path, gguf_file: str | None):
-    """``from_pretrained`` for a folder (safetensors only, never pickle); errors -> ModelError."""
-    import warnings
-
-    from transformers import AutoModelForCausalLM, AutoTokenizer
-
-    from transformers.utils import logging as hf_logging
-
-    kwargs = {"gguf_file": gguf_file} if gguf_file else {"use_safetensors": True}
-    bars = hf_logging.is_progress_bar_enabled()
-    hf_logging.disable_progress_bar()
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            tokenizer = AutoTokenizer.from_pretrained(folder, **kwargs)
-            model = AutoModelForCausalLM.from_pretrained(folder, **kwargs)
-    except (OSError, ValueError, KeyError, RuntimeError, ImportError) as exc:
-        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        raise ModelError(f"cannot load the model in {folder}: {first[:300]} "
-                         "(is it a complete `save_pretrained` folder with model.safetensors?)"
-                         ) from None
-    except Exception as exc:  # safetensors' own errors and other corrupt-file failures
-        raise ModelError(f"cannot load the model in {folder}: {type(exc).__name__}: "
-                         f"{str(exc).strip()[:300]} (re-save or retrain the model)") from None
-    finally:
-        if bars:
-            hf_logging.enable_progress_bar()
-    model.eval()
-    return model, tokenizer
 
 
 # --------------------------------------------------------------------------------- decoders

@@ -26,7 +26,7 @@ from typing import Any
 import torch
 
 from common.fileio import atomic_replace_dir, atomic_write_json
-from common.errors import RunFolderError
+from common.errors import RunFolderError, first_line
 
 log = logging.getLogger(__name__)
 
@@ -136,7 +136,7 @@ def load_checkpoint(path: str | os.PathLike, *, load_model: bool = True) -> Chec
         if load_model:
             model, tokenizer = load_model_folder(str(path))
     except Exception as exc:  # anything unreadable makes the whole checkpoint unusable
-        reason = str(exc).strip().splitlines()[0][:200] if str(exc).strip() else type(exc).__name__
+        reason = first_line(exc, 200)
         raise ValueError(reason) from None
     return Checkpoint(step=int(state["step"]), path=path, trainer_state=state,
                       training_state=training, model=model, tokenizer=tokenizer)

@@ -33,6 +33,7 @@ import torch
 
 from trainer.training import checkpoint as ckpt
 from trainer.training import data
+from trainer.runs import run_path
 from common.errors import OutOfMemory, RunFolderError, TrainerError
 from trainer.evaluation.perplexity import evaluate_windows
 from trainer.evaluation.metrics import MetricsLog, OverfitDetector, plot_losses, write_summary
@@ -82,6 +83,11 @@ class FitConfig:
     fresh: bool = False
     progress: bool = True
 
+    @property
+    def run_dir(self) -> Path:
+        """``--run NAME`` is ``models/NAME``; a value with a slash is a folder path as given."""
+        return run_path(self.run, self.models_dir)
+
 
 @dataclass
 class FitResult:
@@ -90,13 +96,6 @@ class FitResult:
     stopped: bool  # interrupted (Ctrl-C / SIGTERM): a checkpoint was saved, no final model
     resumed_from: int | None
     summary: dict[str, Any] = field(default_factory=dict)
-
-
-def run_dir_for(cfg: FitConfig) -> Path:
-    """``--run NAME`` is ``models/NAME``; a value with a slash is a folder path as given."""
-    if "/" in cfg.run or os.sep in cfg.run:
-        return Path(cfg.run).expanduser()
-    return Path(cfg.models_dir) / cfg.run
 
 
 def learning_rate(step: int, *, lr: float, warmup: int, horizon: int, schedule: str) -> float:
@@ -332,7 +331,7 @@ def _fit(cfg: FitConfig, *, stop: StopSignal | None, on_step: Callable[[int, dic
 
     # 1. corpus and run folder -------------------------------------------------------------
     corpus = data.read_corpus(cfg.corpus)
-    run_dir = run_dir_for(cfg)
+    run_dir = cfg.run_dir
     prepare_run_dir(run_dir)
     wanted = run_settings(cfg, corpus, cfg.block_size)
 
@@ -391,11 +390,12 @@ def _fit(cfg: FitConfig, *, stop: StopSignal | None, on_step: Callable[[int, dic
 
     # 4. device, precision, model, optimizer -----------------------------------------------------
     from trainer.training import speed
+    from trainer.devices import autocast, make_grad_scaler, pick_device, resolve_precision
 
-    device = speed.pick_device(cfg.device)
+    device = pick_device(cfg.device)
     if dist_info.enabled and device.type == "cuda":
         device = torch.device("cuda", dist_info.local_rank)
-    precision = speed.resolve_precision(device, cfg.precision)
+    precision = resolve_precision(device, cfg.precision)
     threads = cpu_threads_for(model, device)
     if threads is not None and threads != torch.get_num_threads():
         log.info("small model on the CPU: training with %d thread (faster than %d for matrices "
@@ -412,7 +412,7 @@ def _fit(cfg: FitConfig, *, stop: StopSignal | None, on_step: Callable[[int, dic
 
         objective = DistributedDataParallel(objective, device_ids=[device.index] if device.type == "cuda" else None)
     optimizer = speed.make_optimizer(raw_model, lr=lr, weight_decay=cfg.weight_decay, device=device)
-    scaler = speed.make_grad_scaler(device, precision)
+    scaler = make_grad_scaler(device, precision)
     detector = OverfitDetector()
     summary = {"tokens_seen": 0, "time_s": 0.0, "best_val_loss": None, "best_step": None,
                "train_loss": None, "val_loss": None}
@@ -519,7 +519,7 @@ def _fit(cfg: FitConfig, *, stop: StopSignal | None, on_step: Callable[[int, dic
                     last = micro == cfg.grad_accum - 1
                     sync = contextlib.nullcontext() if (last or not dist_info.enabled) else objective.no_sync()
                     with sync:
-                        with speed.autocast(device, precision):
+                        with autocast(device, precision):
                             loss = objective(x, y) / cfg.grad_accum
                         (scaler.scale(loss) if scaler is not None else loss).backward()
                     loss_sum += loss.detach()

@@ -1,13 +1,9 @@
-"""Training speed primitives: device, precision, attention, optimizer and FLOP accounting.
+"""Training speed primitives: attention, optimizer and FLOP accounting (device and precision are
+``trainer.device``).
 
 The fit loop (``trainer.training.fit``) and ``bench/train.py`` both go through these functions, so the
 speed the benchmark measures is the speed users get. What each one does, in one line:
 
-- ``pick_device``: ``auto`` picks cuda, then mps, then cpu; asking for one that is missing fails
-  with one clear line.
-- ``resolve_precision``: ``auto`` means bf16 on GPUs that have it (fp16 + grad scaler otherwise),
-  bf16 on CPUs with native bf16 dot products (AVX512-BF16 / AMX), fp32 elsewhere.
-- ``autocast`` / ``make_grad_scaler``: mixed precision around forward + loss.
 - ``prepare_model``: SDPA (flash) attention, a fused GELU, TF32 matmuls, optional gradient
   checkpointing; on the CPU, no attention dropout (it blocks the fused kernel).
 - ``training_objective``: the model and its loss as one module, ``torch.compile``d when wanted.
@@ -16,9 +12,7 @@ speed the benchmark measures is the speed users get. What each one does, in one 
 """
 from __future__ import annotations
 
-import contextlib
 import logging
-from functools import lru_cache
 
 import torch
 
@@ -27,114 +21,7 @@ from trainer.evaluation.perplexity import lm_loss
 
 log = logging.getLogger(__name__)
 
-DEVICES = ("auto", "cuda", "mps", "cpu")
-PRECISIONS = ("auto", "bf16", "fp16", "fp32")
 COMPILE_MODES = ("auto", "on", "off")
-DTYPES = {"bf16": torch.bfloat16, "fp16": torch.float16, "fp32": torch.float32}
-
-
-# --------------------------------------------------------------------------- device
-def _mps_available() -> bool:
-    mps = getattr(torch.backends, "mps", None)
-    return bool(mps is not None and mps.is_available())
-
-
-def pick_device(requested: str = "auto") -> torch.device:
-    """The device to train on: ``auto`` (cuda > mps > cpu), ``cuda``, ``cuda:N``, ``mps`` or ``cpu``."""
-    requested = (requested or "auto").lower()
-    kind = requested.split(":")[0]
-    if kind not in DEVICES:
-        raise TrainerError(f"unknown device {requested!r}: choose one of {', '.join(DEVICES)}")
-    if kind == "auto":
-        if torch.cuda.is_available():
-            return torch.device("cuda")
-        if _mps_available():
-            return torch.device("mps")
-        return torch.device("cpu")
-    if kind == "cuda" and not torch.cuda.is_available():
-        raise TrainerError(
-            "--device cuda: no CUDA GPU is visible to PyTorch "
-            f"(torch {torch.__version__}, built with CUDA {torch.version.cuda or 'none'}); "
-            "install a CUDA build of torch, or use --device auto/cpu"
-        )
-    if kind == "cuda" and ":" in requested:
-        index = int(requested.split(":", 1)[1])
-        if index >= torch.cuda.device_count():
-            raise TrainerError(
-                f"--device {requested}: only {torch.cuda.device_count()} CUDA device(s) visible; "
-                "pick another index or use --device cuda"
-            )
-    if kind == "mps" and not _mps_available():
-        raise TrainerError("--device mps: Apple's MPS backend is not available here; use --device auto/cpu")
-    return torch.device(requested)
-
-
-# --------------------------------------------------------------------------- precision
-@lru_cache(maxsize=1)
-def cpu_has_native_bf16() -> bool:
-    """True when the CPU has bf16 dot-product instructions (AVX512-BF16 or AMX), which makes bf16
-    autocast faster than fp32 (measured ~1.5x for GPT-2 124M training on a 2-core AVX512-BF16 EPYC).
-    CPUs that merely emulate bf16 get slower with it, so they stay in fp32."""
-    flags: set[str] = set()
-    try:
-        with open("/proc/cpuinfo", encoding="utf-8") as fh:
-            for line in fh:
-                if line.startswith("flags"):
-                    flags = set(line.split(":", 1)[1].split())
-                    break
-    except OSError:
-        pass
-    if flags:
-        return bool(flags & {"avx512_bf16", "amx_bf16"})
-    # No /proc/cpuinfo (macOS, Windows): ask oneDNN, which also reports emulated support, so be
-    # conservative and require AVX512 capability on top.
-    try:
-        capability = torch.backends.cpu.get_cpu_capability()
-        return bool(torch.ops.mkldnn._is_mkldnn_bf16_supported()) and "AVX512" in capability
-    except Exception:  # pragma: no cover - exotic builds
-        return False
-
-
-def resolve_precision(device: torch.device, requested: str = "auto") -> str:
-    """``auto|bf16|fp16|fp32`` -> the precision actually used on ``device`` (``bf16|fp16|fp32``)."""
-    requested = (requested or "auto").lower()
-    if requested not in PRECISIONS:
-        raise TrainerError(f"unknown precision {requested!r}: choose one of {', '.join(PRECISIONS)}")
-    device = torch.device(device)
-    if device.type == "cuda":
-        bf16_ok = torch.cuda.is_bf16_supported(including_emulation=False)
-        if requested == "auto":
-            return "bf16" if bf16_ok else "fp16"
-        if requested == "bf16" and not bf16_ok:
-            raise TrainerError(
-                f"--precision bf16: {torch.cuda.get_device_name(device)} has no native bf16; "
-                "use --precision fp16 (with loss scaling) or auto"
-            )
-        return requested
-    if device.type == "mps":
-        if requested == "auto":
-            return "fp32"  # MPS autocast is young: keep the safe choice unless asked
-        return requested
-    # cpu
-    if requested == "auto":
-        return "bf16" if cpu_has_native_bf16() else "fp32"
-    if requested == "fp16":
-        raise TrainerError("--precision fp16 is for GPUs; on the CPU use bf16, fp32 or auto")
-    return requested
-
-
-def autocast(device: torch.device, precision: str):
-    """Context manager for forward + loss: autocast to ``precision``, or nothing for fp32."""
-    if precision == "fp32":
-        return contextlib.nullcontext()
-    return torch.autocast(device_type=torch.device(device).type, dtype=DTYPES[precision])
-
-
-def make_grad_scaler(device: torch.device, precision: str):
-    """A ``GradScaler`` for fp16 on CUDA (the only case that needs loss scaling), else ``None``."""
-    if precision == "fp16" and torch.device(device).type == "cuda":
-        return torch.amp.GradScaler("cuda")
-    return None
 
 
 # --------------------------------------------------------------------------- model

@@ -183,9 +183,10 @@ def test_greedy_fp32_matches_hf_generate(recite_sampler):
 def test_gpt2_fast_forward_is_exact_in_fp32_and_close_in_int8(overfit_run, recited_text):
     import copy
 
-    from trainer.generation.sampler import _load_model_and_tokenizer
+    from trainer.model_loading import load_model
 
-    model, tokenizer = _load_model_and_tokenizer(Path(overfit_run), None)
+    model, tokenizer = load_model(str(overfit_run))
+    model.eval()
     ids = [tokenizer.eos_token_id] + tokenizer.encode(recited_text)[:30]
     with torch.inference_mode():
         reference = model(input_ids=torch.tensor([ids])).logits[0, -1]

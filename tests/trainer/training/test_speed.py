@@ -7,13 +7,13 @@ from __future__ import annotations
 
 import copy
 import shutil
-import warnings
 
 import pytest
 import torch
 import torch.nn.functional as F
 
 from trainer.training import speed
+from trainer.devices import autocast
 from common.errors import TrainerError
 
 
@@ -42,73 +42,6 @@ def batch(seed: int = 1, rows: int = 2, length: int = 32):
 def lm_loss(model, x, y):
     logits = model(input_ids=x, use_cache=False).logits
     return F.cross_entropy(logits.float().reshape(-1, logits.size(-1)), y.reshape(-1))
-
-
-# ----------------------------------------------------------------------------- device, precision
-def test_pick_device_cpu_and_auto_without_gpu(monkeypatch):
-    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
-    monkeypatch.setattr(speed, "_mps_available", lambda: False)
-    assert speed.pick_device("cpu") == torch.device("cpu")
-    assert speed.pick_device("auto") == torch.device("cpu")
-
-
-def test_pick_device_missing_gpu_is_one_clear_error(monkeypatch):
-    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
-    monkeypatch.setattr(speed, "_mps_available", lambda: False)
-    with pytest.raises(TrainerError, match="--device cuda: no CUDA GPU"):
-        speed.pick_device("cuda")
-    with pytest.raises(TrainerError, match="--device mps"):
-        speed.pick_device("mps")
-    with pytest.raises(TrainerError, match="unknown device 'tpu'"):
-        speed.pick_device("tpu")
-
-
-@pytest.mark.parametrize("native_bf16, expected", [(True, "bf16"), (False, "fp32")])
-def test_auto_precision_on_cpu_follows_native_bf16(monkeypatch, native_bf16, expected):
-    monkeypatch.setattr(speed, "cpu_has_native_bf16", lambda: native_bf16)
-    assert speed.resolve_precision(torch.device("cpu"), "auto") == expected
-
-
-def test_explicit_precision_on_cpu():
-    cpu = torch.device("cpu")
-    assert speed.resolve_precision(cpu, "fp32") == "fp32"
-    assert speed.resolve_precision(cpu, "bf16") == "bf16"
-    with pytest.raises(TrainerError, match="fp16 is for GPUs"):
-        speed.resolve_precision(cpu, "fp16")
-    with pytest.raises(TrainerError, match="unknown precision 'fp8'"):
-        speed.resolve_precision(cpu, "fp8")
-
-
-@pytest.mark.parametrize("bf16_ok, expected", [(True, "bf16"), (False, "fp16")])
-def test_auto_precision_on_cuda_is_bf16_else_fp16(monkeypatch, bf16_ok, expected):
-    monkeypatch.setattr(torch.cuda, "is_bf16_supported", lambda including_emulation=True: bf16_ok)
-    assert speed.resolve_precision(torch.device("cuda"), "auto") == expected
-
-
-def test_bf16_on_a_gpu_without_it_is_refused(monkeypatch):
-    monkeypatch.setattr(torch.cuda, "is_bf16_supported", lambda including_emulation=True: False)
-    monkeypatch.setattr(torch.cuda, "get_device_name", lambda device=None: "Tesla T4")
-    with pytest.raises(TrainerError, match="Tesla T4 has no native bf16"):
-        speed.resolve_precision(torch.device("cuda"), "bf16")
-
-
-def test_autocast_is_a_no_op_for_fp32_and_casts_for_bf16():
-    a, b = torch.randn(4, 4), torch.randn(4, 4)
-    with speed.autocast(torch.device("cpu"), "fp32"):
-        assert not torch.is_autocast_enabled("cpu")
-        assert (a @ b).dtype == torch.float32
-    with speed.autocast(torch.device("cpu"), "bf16"):
-        assert (a @ b).dtype == torch.bfloat16
-
-
-def test_grad_scaler_only_for_fp16_on_cuda():
-    cpu = torch.device("cpu")
-    assert all(speed.make_grad_scaler(cpu, p) is None for p in ("fp32", "bf16"))
-    assert speed.make_grad_scaler(torch.device("cuda"), "bf16") is None
-    with warnings.catch_warnings():  # without a GPU the scaler warns that it disables itself
-        warnings.simplefilter("ignore")
-        scaler = speed.make_grad_scaler(torch.device("cuda"), "fp16")
-    assert isinstance(scaler, torch.amp.GradScaler)
 
 
 # ----------------------------------------------------------------------------- model preparation
@@ -218,7 +151,7 @@ def test_fast_path_matches_fp32_eager_loss_and_gradients():
     x, y = batch()
     ref_loss = lm_loss(reference, x, y)
     ref_loss.backward()
-    with speed.autocast(cpu, "bf16"):
+    with autocast(cpu, "bf16"):
         fast_loss = lm_loss(fast, x, y)
     fast_loss.backward()
     assert fast_loss.item() == pytest.approx(ref_loss.item(), rel=1e-2)
@@ -235,7 +168,7 @@ def test_a_training_step_on_the_fast_path_learns():
     x, y = batch()
     losses = []
     for _ in range(8):
-        with speed.autocast(cpu, precision):
+        with autocast(cpu, precision):
             loss = lm_loss(model, x, y)
         loss.backward()
         torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
@@ -308,7 +241,7 @@ def test_training_attention_gets_no_mask_so_flash_can_run(compile, monkeypatch, 
     model = speed.prepare_model(tiny_gpt2(), cpu, grad_checkpointing=True).train()
     objective = speed.training_objective(model, cpu, compile)
     x, y = batch()
-    with speed.autocast(cpu, "bf16"):
+    with autocast(cpu, "bf16"):
         objective(x, y).backward()
     assert seen and set(seen) == {(True, True)}
 
