@@ -13,6 +13,7 @@ import random
 import re
 import struct
 
+from common import text_rules
 from common.corpus_format import DELIMITER
 
 SHINGLE = 5
@@ -53,18 +54,16 @@ def remove_delimiter(text: str) -> str:
     return re.sub(r"\n{3,}", "\n\n", "\n".join(lines)).strip()
 
 
-# Terminal escape sequences (ESC [ ... letter) and the other C0 control characters but tab and
-# newline: pasted from a terminal, they would teach the model to write them.
+# Terminal escape sequences (ESC [ ... letter): pasted from a terminal, they would teach the model
+# to write them. The control characters themselves follow the shared rule (common.text_rules).
 _ANSI_ESCAPE = re.compile(r"\x1b\[[0-?]*[ -/]*[@-~]")
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
 
 
 def remove_controls(text: str) -> str:
     """``text`` without terminal escapes and control characters (vertical tab, form feed: a space)."""
-    if not _CONTROL.search(text):
+    if not text_rules.CONTROL.search(text):
         return text
-    text = _ANSI_ESCAPE.sub("", text)
-    return _CONTROL.sub(lambda m: " " if m.group() in "\x0b\x0c" else "", text)
+    return text_rules.remove_controls(_ANSI_ESCAPE.sub("", text))
 
 
 def word_count(text: str) -> int:

@@ -188,7 +188,7 @@ class PostReader:
             return _bad(result, "not-utf8", f"invalid UTF-8 at byte {exc.start}; save it as UTF-8")
         if not text.strip():
             return _bad(result, "empty", "the file is empty")
-        text = remove_controls(text.replace("\r\n", "\n").replace("\r", "\n"))
+        text = remove_controls(text)
 
         try:
             metadata, html, markdown_body = self._read(path, root, fmt, text)

@@ -11,6 +11,8 @@ import re
 
 from bs4 import BeautifulSoup, CData, NavigableString
 
+from common.text_rules import remove_controls
+
 try:  # lxml is faster when present; html.parser is always there
     import lxml  # noqa: F401
 
@@ -50,7 +52,6 @@ DROP_CLASSES = {
 # Code blocks as Markdown (fenced_code / codehilite) and docutils write them.
 CODE_CLASSES = {"div": {"highlight", "codehilite"}, "table": {"highlighttable"}}
 
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 _SPACE = re.compile(r"\s+")
 _GLUE = re.compile(r"\s*\x06")
 # Jinja / Liquid tags ({% include %}, {{ site.name }}) left in a post; never across a paragraph.
@@ -62,7 +63,7 @@ def html_to_text(html: str, keep_code: bool = False) -> str:
     """Plain text of an HTML fragment: paragraphs separated by blank lines, no markup."""
     if not html or not html.strip():
         return ""
-    soup = BeautifulSoup(_CONTROL.sub("", html), PARSER)
+    soup = BeautifulSoup(remove_controls(html), PARSER)
     out: list[str] = []
     code_blocks: list[str] = []
     try:
@@ -207,7 +208,7 @@ def normalise_plain(text: str) -> str:
 
     Line breaks are kept, trailing spaces removed, runs of blank lines become one.
     """
-    text = _CONTROL.sub("", text.replace("\r\n", "\n").replace("\r", "\n"))
+    text = remove_controls(text)
     lines = [" ".join(line.split()) for line in text.split("\n")]
     out = "\n".join(lines)
     out = re.sub(r"\n{3,}", "\n\n", out)

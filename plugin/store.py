@@ -20,8 +20,8 @@ from typing import Iterator
 
 from common.corpus_format import is_generated
 from common.fileio import atomic_create_text
+from common import post_file
 
-from . import text
 from .dates import post_time
 from .settings import get
 
@@ -187,27 +187,25 @@ def _compact(figures: dict | None) -> str:
 
 def render_post(post, day: dt.date, slug: str, settings: dict) -> str:
     """The Markdown file for ``post`` (a trainer.generation.post.Post): metadata header, blank line, body."""
-    title = text.single_line(post.title) or f"A machine-written post, {day.isoformat()}"
+    title = post_file.single_line(post.title) or f"A machine-written post, {day.isoformat()}"
     when = dt.datetime.combine(day, post_time(settings))
     model = post.model or {}
-    tags = [text.single_line(tag).replace(",", " ") for tag in get(settings, "DAILY_POST_TAGS")]
-    header = [
-        ("Title", text.meta_value(title)),
-        ("Date", when.strftime("%Y-%m-%d %H:%M")),
-        ("Slug", slug),
-        ("Category", text.meta_value(get(settings, "DAILY_POST_CATEGORY"))),
-        ("Tags", ", ".join(text.meta_value(tag) for tag in tags if tag)),
-        ("Author", text.meta_value(get(settings, "DAILY_POST_AUTHOR"))),
-        ("Generated", "true"),
-        ("Model", text.meta_value(model.get("name", ""))),
-        ("Model_Sha256", text.meta_value(model.get("weights_sha256", ""))),
-        ("Seed", str(int(post.seed))),
-        ("Sampling", text.meta_value(_compact(getattr(post, "settings", None)))),
-        ("Gate", text.meta_value(_compact(getattr(post, "gate", None)))),
-        ("Summary", text.meta_markdown(text.first_sentence(post.body))),
-    ]
-    lines = [f"{key}: {value}" for key, value in header if value != ""]
-    return "\n".join(lines) + "\n\n" + text.escape_body(post.body)
+    tags = [post_file.single_line(tag).replace(",", " ") for tag in get(settings, "DAILY_POST_TAGS")]
+    return post_file.render_post({
+        "Title": title,
+        "Date": when.strftime("%Y-%m-%d %H:%M"),
+        "Slug": slug,
+        "Category": get(settings, "DAILY_POST_CATEGORY"),
+        "Tags": ", ".join(tag for tag in tags if tag),
+        "Author": get(settings, "DAILY_POST_AUTHOR"),
+        "Generated": "true",
+        "Model": model.get("name", ""),
+        "Model_Sha256": model.get("weights_sha256", ""),
+        "Seed": int(post.seed),
+        "Sampling": _compact(getattr(post, "settings", None)),
+        "Gate": _compact(getattr(post, "gate", None)),
+        "Summary": post_file.first_sentence(post.body),
+    }, post.body)
 
 
 def write_post(folder: Path, day: dt.date, slug: str, content: str) -> Path | None:

@@ -11,7 +11,8 @@ import pytest
 from bs4 import BeautifulSoup
 
 from plugin_site import REPO
-from plugin import dates, machine, settings as cfg, store, text
+from common import post_file as text
+from plugin import dates, machine, settings as cfg, store
 
 SITE = {"SITENAME": "Test Station", "SITEURL": "", "TIMEZONE": "Europe/Stockholm"}
 

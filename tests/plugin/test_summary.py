@@ -11,7 +11,7 @@ import re
 
 import pytest
 
-from plugin import text
+from common import post_file as text
 
 
 def _old_first_sentence(body: str, limit: int = 200) -> str:

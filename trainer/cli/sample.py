@@ -51,14 +51,13 @@ def sample_posts(model_path, seed: int, n: int, settings, precision: str = "auto
 def post_markdown(post) -> str:
     """A Markdown file for ``post`` with Pelican metadata; its plain text escaped, once: the title
     as a metadata value (as the plugin writes it), the body as inert Markdown."""
-    from trainer.generation.post import escape_markdown_html, meta_value
+    from common.post_file import render_post
 
-    lines = [f"Title: {meta_value(post.title)}", "Generated: true",
-             f"Model: {meta_value(post.model.get('name', ''))}",
-             f"Model_Sha256: {post.model.get('weights_sha256', '')}", f"Seed: {post.seed}",
-             f"Candidate: {post.gate.get('round', 0) + 1}.{post.gate.get('candidate', 0) + 1}",
-             "", escape_markdown_html(post.body), ""]
-    return "\n".join(lines)
+    return render_post({
+        "Title": post.title, "Generated": "true", "Model": post.model.get("name", ""),
+        "Model_Sha256": post.model.get("weights_sha256", ""), "Seed": post.seed,
+        "Candidate": f"{post.gate.get('round', 0) + 1}.{post.gate.get('candidate', 0) + 1}",
+    }, post.body)
 
 
 def write_posts(outcome: SampleOutcome, out_dir: Path) -> list[Path]:

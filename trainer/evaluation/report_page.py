@@ -19,7 +19,7 @@ from pathlib import Path
 from jinja2 import Environment, StrictUndefined
 
 from common.fileio import atomic_write_text
-from trainer.generation.post import escape_markdown_html
+from common.post_file import escape_body
 
 
 # --------------------------------------------------------------------------- formatting
@@ -75,7 +75,7 @@ def _environment(autoescape: bool) -> Environment:
     env = Environment(autoescape=autoescape, undefined=StrictUndefined, trim_blocks=True,
                       lstrip_blocks=True, keep_trailing_newline=True)
     env.filters.update(int=fmt_int, num=fmt_num, rate=fmt_rate, pct=fmt_pct, duration=fmt_duration, fence=fence,
-                       cap=cap, md_escape=escape_markdown_html)
+                       cap=cap, md_escape=escape_body)
     return env
 
 

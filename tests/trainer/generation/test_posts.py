@@ -4,7 +4,8 @@ from __future__ import annotations
 import markdown
 import pytest
 
-from trainer.generation.post import escape_markdown_html, parse_post
+from common.post_file import escape_body
+from trainer.generation.post import parse_post
 
 
 def test_first_line_is_the_title_and_paragraphs_are_kept():
@@ -65,7 +66,7 @@ def test_escape_neutralises_html_and_script_links():
     raw = ('<script>alert(1)</script> <img src=x onerror=alert(1)> a & b '
            '[click](javascript:alert(1)) [x](JaVa\tScRiPt:evil()) [d](data:text/html;base64,AA) '
            'The data: it was fine.')
-    safe = escape_markdown_html(raw)
+    safe = escape_body(raw)
     assert "<" not in safe and ">" not in safe
     assert "&amp; b" in safe
     assert "The data: it was fine." in safe
@@ -77,7 +78,7 @@ def test_escape_neutralises_html_and_script_links():
 
 
 def test_escaped_text_cannot_open_a_raw_html_block():
-    safe = escape_markdown_html("<div>\n<p onclick='x'>hello</p>\n</div>")
+    safe = escape_body("<div>\n<p onclick='x'>hello</p>\n</div>")
     html = markdown.markdown(safe)
     assert "<div>" not in html and "<p onclick" not in html
     assert "&lt;div&gt;" in html
@@ -86,6 +87,6 @@ def test_escaped_text_cannot_open_a_raw_html_block():
 def test_escaped_text_cannot_add_attributes_through_markdown_extra():
     """`trainer sample --out` files may end up in a site whose Markdown has attribute lists
     (markdown.extensions.extra, as in this project's pelicanconf): `{: onclick=...}` must stay text."""
-    safe = escape_markdown_html("Calm day\n{: onclick=alert(1) }\n\n[x](javascript:alert(1)){: #a }")
+    safe = escape_body("Calm day\n{: onclick=alert(1) }\n\n[x](javascript:alert(1)){: #a }")
     html = markdown.markdown(safe, extensions=["markdown.extensions.extra"])
     assert "<p onclick" not in html and "<a " not in html
