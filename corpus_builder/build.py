@@ -117,17 +117,56 @@ def read_posts(tasks: list, reader: PostReader, settings_file, options: BuildOpt
 
 # --------------------------------------------------------------------------- the build
 def build_corpus(options: BuildOptions) -> BuildResult:
-    output = Path(options.output)
+    """Read, exclude, clean and write: the corpus and its manifest, or a ``CorpusError``."""
     settings_file = find_settings_file(options.settings_file)
     settings = load_settings(settings_file)
+    output, roots = _check_paths(options, settings, settings_file)
+    reader = PostReader(settings, keep_code=options.keep_code, keep_markdown=options.keep_markdown)
+    tasks = [(str(path), str(root), display_path(path))
+             for root in roots for path in list_post_files(root, settings, reader.extensions)]
+    log.info("reading %d post files from %s", len(tasks), ", ".join(map(str, roots)) or "-")
+    results = read_posts(tasks, reader, settings_file, options)
+
+    excluded = _Exclusions(strict=options.strict)
+    now = (options.now or dt.datetime.now(dt.timezone.utc)).astimezone(dt.timezone.utc)
+    posts = []
+    for item in results:
+        rule = _exclusion_rule(item, options, now)
+        if rule:
+            excluded.add(item, *rule)
+        else:
+            posts.append(item)
+    posts.sort(key=lambda p: (p.date_utc or "", p.path))
+    others, source_entries = _read_other_sources(options, excluded)
+    kept = _clean(posts + others, options, excluded)
+    if not kept:
+        raise CorpusError(_nothing_usable(len(results) + len(others), excluded.entries, reader, roots, options))
+
+    documents = [_document(item, options.titles) for item in kept]
+    copies = [clean.shuffled_copy(documents[index], bool(options.titles and item.title),
+                                  options.seed, index, copy)
+              for copy in range(options.shuffled_copies) for index, item in enumerate(kept)]
+    corpus_text = join_documents(documents + copies)
+    tokens = None
+    if options.tokenizer:
+        from .tokens import count_tokens
+
+        tokens = count_tokens(split_documents(corpus_text), options.tokenizer)
+    corpus_bytes = corpus_text.encode("utf-8")
+    manifest = _manifest(options, output, settings_file, roots, kept, documents, copies, source_entries,
+                         excluded.entries, corpus_bytes, tokens)
+    return _write(output, manifest, corpus_bytes)
+
+
+def _check_paths(options: BuildOptions, settings: dict, settings_file) -> tuple[Path, list[Path]]:
+    """The output file and the content folders, checked: one-line errors for what cannot work."""
+    output = Path(options.output)
     other_sources = options.txt_dirs or options.csv_files or options.jsonl_files
     if options.csv_files and not options.csv_column:
         raise CorpusError("--csv needs --column NAME (the CSV column that holds the text)")
-
     for target in (output, manifest_path_for(output)):
         if target.is_dir():
             raise CorpusError(f"the output {target} is a folder; give a file name (e.g. data/corpus.txt)")
-
     roots = [Path(d) for d in options.content_dirs]
     if not roots and not other_sources:
         roots = [Path(settings["PATH"]) if settings_file else Path("content")]
@@ -136,113 +175,97 @@ def build_corpus(options: BuildOptions) -> BuildResult:
             raise CorpusError(f"content folder not found: {root} (give the folder that holds your posts)")
         if _inside(output, root):
             raise CorpusError(f"the output {output} is inside the content folder {root}; write it elsewhere (e.g. data/)")
+    return output, roots
 
-    reader = PostReader(settings, keep_code=options.keep_code, keep_markdown=options.keep_markdown)
-    tasks = []
-    for root in roots:
-        for path in list_post_files(root, settings, reader.extensions):
-            tasks.append((str(path), str(root), display_path(path)))
-    log.info("reading %d post files from %s", len(tasks), ", ".join(map(str, roots)) or "-")
-    results = read_posts(tasks, reader, settings_file, options)
 
-    patterns = clean.compile_patterns(options.drop_regex)
-    now = (options.now or dt.datetime.now(dt.timezone.utc)).astimezone(dt.timezone.utc)
-    excluded: list[dict] = []
+class _Exclusions:
+    """What stays out of the corpus and why (the manifest's ``excluded``); bad input is a warning,
+    or with ``--strict`` the error that stops the build."""
 
-    def exclude(item: ReadResult, reason: str, detail: str) -> None:
-        excluded.append({"path": item.path, "reason": reason, "detail": detail})
+    def __init__(self, strict: bool):
+        self.strict = strict
+        self.entries: list[dict] = []
+
+    def add(self, item: ReadResult, reason: str, detail: str) -> None:
+        self.entries.append({"path": item.path, "reason": reason, "detail": detail})
         if reason in BAD_INPUT:
             log.warning("%s: %s (%s)", item.path, reason, detail)
-            if options.strict:
+            if self.strict:
                 raise CorpusError(f"{item.path}: {reason} ({detail}); fix the file or run without --strict")
         else:
             log.info("%s: excluded, %s (%s)", item.path, reason, detail)
 
-    posts = []
-    for item in results:
-        rule = _exclusion_rule(item, options, now)
-        if rule:
-            exclude(item, *rule)
-            continue
-        posts.append(item)
-    posts.sort(key=lambda p: (p.date_utc or "", p.path))
 
+def _read_other_sources(options: BuildOptions, excluded: _Exclusions) -> tuple[list[ReadResult], list[dict]]:
+    """Documents from --txt folders, --csv columns and --jsonl fields, and their manifest entries."""
+    def shown(path):
+        return display_path(Path(path))
+
+    # (reader, file, its options, whether the manifest lists the file as a source)
+    sources = ([(read_txt_folder, folder, (), False) for folder in options.txt_dirs]
+               + [(read_csv_column, csv_file, (options.csv_column, options.csv_title_column), True)
+                  for csv_file in options.csv_files]
+               + [(read_jsonl_field, jsonl_file, (options.jsonl_field, options.jsonl_title_field), True)
+                  for jsonl_file in options.jsonl_files])
     others: list[ReadResult] = []
-    source_entries: list[dict] = []
-    for folder in options.txt_dirs:
-        docs, problems, _ = read_txt_folder(Path(folder), lambda p: display_path(Path(p)))
+    entries: list[dict] = []
+    for read, path, args, has_entry in sources:
+        docs, problems, entry = read(Path(path), *args, shown)
         for item in problems:
-            exclude(item, item.reason, item.detail)
+            excluded.add(item, item.reason, item.detail)
         others.extend(docs)
-    for csv_file in options.csv_files:
-        docs, problems, entry = read_csv_column(Path(csv_file), options.csv_column, options.csv_title_column,
-                                                lambda p: display_path(Path(p)))
-        for item in problems:
-            exclude(item, item.reason, item.detail)
-        others.extend(docs)
-        source_entries.append(entry)
-    for jsonl_file in options.jsonl_files:
-        docs, problems, entry = read_jsonl_field(Path(jsonl_file), options.jsonl_field, options.jsonl_title_field,
-                                                 lambda p: display_path(Path(p)))
-        for item in problems:
-            exclude(item, item.reason, item.detail)
-        others.extend(docs)
-        source_entries.append(entry)
+        if has_entry:
+            entries.append(entry)
+    return others, entries
 
-    # Cleaning: drop lines, never the delimiter inside a document, minimum length.
+
+def _clean(items: list[ReadResult], options: BuildOptions, excluded: _Exclusions) -> list[ReadResult]:
+    """Drop lines, never the delimiter inside a document, the minimum length, then duplicates."""
+    patterns = clean.compile_patterns(options.drop_regex)
+    min_words = max(options.min_words, 1)
     kept: list[ReadResult] = []
-    for item in posts + others:
+    for item in items:
         item.text = clean.remove_delimiter(clean.drop_lines(clean.remove_controls(item.text), patterns))
         item.title = " ".join(clean.remove_delimiter(clean.remove_controls(item.title)).split())
         words = clean.word_count(item.text)
-        if words < max(options.min_words, 1):
-            exclude(item, "too-short", f"{words} words, fewer than {max(options.min_words, 1)}")
-            continue
-        kept.append(item)
-
-    if options.dedupe and kept:
-        duplicates = clean.find_duplicates([_document(i, options.titles) for i in kept], options.near_threshold)
-        for index in sorted(duplicates):
-            reason, original = duplicates[index]
-            exclude(kept[index], reason, f"same text as {kept[original].path}" if reason == "duplicate"
-                    else f"nearly the same text as {kept[original].path}")
-        kept = [item for i, item in enumerate(kept) if i not in duplicates]
-
-    if not kept:
-        read = len(results) + len(others)
-        if read:
-            reasons = _reasons(Counter(e["reason"] for e in excluded))
-            found = f"{read} texts read, {len(excluded)} excluded ({reasons}; -v lists each file)"
+        if words < min_words:
+            excluded.add(item, "too-short", f"{words} words, fewer than {min_words}")
         else:
-            looked = ", ".join("." + ext for ext in sorted(reader.extensions) if ext != "static")
-            where = [str(p) for p in roots + options.txt_dirs + options.csv_files + options.jsonl_files]
-            found = f"no texts found in {', '.join(where)}" + (f" (posts are files ending in {looked})"
-                                                               if roots else "")
-        raise CorpusError(f"nothing usable remains: {found}; the previous corpus was left as it was")
+            kept.append(item)
+    if not (options.dedupe and kept):
+        return kept
+    duplicates = clean.find_duplicates([_document(i, options.titles) for i in kept], options.near_threshold)
+    for index in sorted(duplicates):
+        reason, original = duplicates[index]
+        excluded.add(kept[index], reason, f"same text as {kept[original].path}" if reason == "duplicate"
+                     else f"nearly the same text as {kept[original].path}")
+    return [item for i, item in enumerate(kept) if i not in duplicates]
 
-    documents = [_document(item, options.titles) for item in kept]
-    copies = []
-    for copy in range(options.shuffled_copies):
-        for index, item in enumerate(kept):
-            copies.append(clean.shuffled_copy(documents[index], bool(options.titles and item.title),
-                                              options.seed, index, copy))
-    corpus_text = join_documents(documents + copies)
-    corpus_bytes = corpus_text.encode("utf-8")
 
-    tokens = None
-    if options.tokenizer:
-        from .tokens import count_tokens
+def _nothing_usable(read: int, excluded: list[dict], reader: PostReader, roots: list[Path],
+                    options: BuildOptions) -> str:
+    """The one-line error when no document remains: what was read and why each went."""
+    if read:
+        reasons = _reasons(Counter(e["reason"] for e in excluded))
+        found = f"{read} texts read, {len(excluded)} excluded ({reasons}; -v lists each file)"
+    else:
+        looked = ", ".join("." + ext for ext in sorted(reader.extensions) if ext != "static")
+        where = [str(p) for p in roots + options.txt_dirs + options.csv_files + options.jsonl_files]
+        found = f"no texts found in {', '.join(where)}" + (f" (posts are files ending in {looked})"
+                                                           if roots else "")
+    return f"nothing usable remains: {found}; the previous corpus was left as it was"
 
-        tokens = count_tokens(split_documents(corpus_text), options.tokenizer)
 
-    manifest = _manifest(options, output, settings_file, roots, kept, documents, copies, source_entries,
-                         excluded, corpus_bytes, tokens)
+def _write(output: Path, manifest: dict, corpus_bytes: bytes) -> BuildResult:
+    """Write the manifest and the corpus together.
+
+    Both files are encoded and written to temporary files before either is replaced, so a failure
+    (an unencodable value, a full disk) leaves the previous pair as it was. The manifest is renamed
+    first: should the process die between the two renames, a new corpus.json sits beside the old
+    corpus.txt (its corpus_sha256 then says they do not match), never a new corpus that an old
+    manifest claims to describe.
+    """
     manifest_path = manifest_path_for(output)
-    # Both files are encoded and written to temporary files before either is replaced, so a
-    # failure (an unencodable value, a full disk) leaves the previous pair as it was. The manifest
-    # is renamed first: should the process die between the two renames, a new corpus.json sits
-    # beside the old corpus.txt (its corpus_sha256 then says they do not match), never a new
-    # corpus that an old manifest claims to describe.
     try:
         atomic_write_files([(manifest_path, json_bytes(manifest)), (output, corpus_bytes)])
     except OSError as exc:

@@ -40,6 +40,25 @@ def _decode(path: Path, display: str, fmt: str) -> tuple[str | None, ReadResult]
     return text, result
 
 
+def _read_source(path: Path, display, fmt: str, what: str, option: str) -> tuple[str | None, ReadResult]:
+    """A CSV or JSON Lines file given on the command line: its text, or None and the problem."""
+    if not path.is_file():
+        raise CorpusError(f"{what} not found: {path} (check the {option} path)")
+    return _decode(path, display(path), fmt)
+
+
+def _add_record(item: ReadResult, text: str | None, title: str, empty_detail: str,
+                docs: list[ReadResult], problems: list[ReadResult]) -> None:
+    """One record of a CSV or JSON Lines file: a document, or a problem when it holds no text."""
+    item.text = normalise_plain(text or "")
+    item.title = title
+    if item.text:
+        docs.append(item)
+    else:
+        item.reason, item.detail = "empty", empty_detail
+        problems.append(item)
+
+
 def read_txt_folder(folder: Path, display) -> tuple[list[ReadResult], list[ReadResult], dict]:
     """Every ``*.txt`` file under ``folder`` (sorted by path) is one text, without a title."""
     if not folder.is_dir():
@@ -58,9 +77,7 @@ def read_txt_folder(folder: Path, display) -> tuple[list[ReadResult], list[ReadR
 
 def read_csv_column(path: Path, column: str, title_column: str | None, display):
     """One text per row from ``column`` (quoted multi-line fields are handled by ``csv``)."""
-    if not path.is_file():
-        raise CorpusError(f"CSV file not found: {path} (check the --csv path)")
-    text, result = _decode(path, display(path), "csv")
+    text, result = _read_source(path, display, "csv", "CSV file", "--csv")
     if text is None:
         return [], [result], {"path": result.path, "format": "csv", "column": column}
     csv.field_size_limit(min(sys.maxsize, 2**31 - 1))
@@ -76,13 +93,8 @@ def read_csv_column(path: Path, column: str, title_column: str | None, display):
     try:
         for number, row in enumerate(reader, start=1):
             item = ReadResult(path=f"{display(path)}:row {number}", fmt="csv", sha256=None)
-            item.text = normalise_plain(row.get(column) or "")
-            item.title = title_text(row.get(title_column)) if title_column else ""
-            if not item.text:
-                item.reason, item.detail = "empty", f"column {column!r} is empty"
-                problems.append(item)
-            else:
-                docs.append(item)
+            title = title_text(row.get(title_column)) if title_column else ""
+            _add_record(item, row.get(column), title, f"column {column!r} is empty", docs, problems)
     except csv.Error as exc:
         problems.append(ReadResult(path=display(path), fmt="csv", reason="unreadable", detail=f"CSV error: {exc}"))
     source = {"path": result.path, "format": "csv", "column": column, "sha256": result.sha256, "rows": len(docs) + len(problems)}
@@ -91,9 +103,7 @@ def read_csv_column(path: Path, column: str, title_column: str | None, display):
 
 def read_jsonl_field(path: Path, field: str, title_field: str | None, display):
     """One text per line of a JSON Lines file, from ``field``."""
-    if not path.is_file():
-        raise CorpusError(f"JSON Lines file not found: {path} (check the --jsonl path)")
-    text, result = _decode(path, display(path), "jsonl")
+    text, result = _read_source(path, display, "jsonl", "JSON Lines file", "--jsonl")
     if text is None:
         return [], [result], {"path": result.path, "format": "jsonl", "field": field}
     docs, problems = [], []
@@ -107,14 +117,10 @@ def read_jsonl_field(path: Path, field: str, title_field: str | None, display):
             item.reason, item.detail = "unreadable", f"not JSON ({exc.msg})"
             problems.append(item)
             continue
-        value = record.get(field) if isinstance(record, dict) else None
-        if not isinstance(value, str) or not value.strip():
-            item.reason, item.detail = "empty", f"no text in field {field!r}"
-            problems.append(item)
-            continue
-        item.text = normalise_plain(value)
-        if title_field and isinstance(record.get(title_field), str):
-            item.title = title_text(record[title_field])
-        docs.append(item)
+        record = record if isinstance(record, dict) else {}
+        value = record.get(field)
+        title = title_text(record[title_field]) if title_field and isinstance(record.get(title_field), str) else ""
+        _add_record(item, value if isinstance(value, str) else "", title, f"no text in field {field!r}",
+                    docs, problems)
     source = {"path": result.path, "format": "jsonl", "field": field, "sha256": result.sha256, "lines": len(docs) + len(problems)}
     return docs, problems, source
