@@ -5,7 +5,7 @@
     python bench/memory.py --device cuda       # on a GPU
 
 Each side builds GPT-2 124M (``GPT2Config()``, random weights), prepares it exactly as
-``trainer fit`` does (``bench/train.py``'s "ours" step: ``trainer.training.speed``, bf16 autocast, the
+``trainer fit`` does (``bench/train.py``'s "ours" step: ``trainer.training.model_prep``, bf16 autocast, the
 project's loss and optimizer) and runs two optimizer steps: the second is the one that holds the
 weights, the AdamW moments, the gradients and the activations at once. The baseline is the same
 step without gradient checkpointing.
@@ -35,9 +35,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import torch  # noqa: E402
 
-from bench.train import _versions, cpu_name, make_parser, ours_side, parse_args  # noqa: E402
-from trainer.training import speed  # noqa: E402
-from trainer.devices import pick_device, resolve_precision
+from bench.train import cpu_name, make_parser, ours_side, parse_args, versions  # noqa: E402
+from trainer.devices import pick_device, resolve_precision  # noqa: E402
+from trainer.training.model_prep import compile_wanted  # noqa: E402
 
 GIB = 2**30
 
@@ -128,14 +128,14 @@ def main(argv=None) -> int:
         "batch": args.batch_size,
         "block": args.block_size,
         "precision": precision,
-        "compile": speed.compile_wanted(device, args.compile),
+        "compile": compile_wanted(device, args.compile),
         "peak_gib": ours,
         "baseline_peak_gib": base,
         "ratio": round(ours / base, 3) if ours and base else None,
         "budget_gib": args.budget_gib,
         "headroom_gib": round(args.budget_gib - held, 3) if held is not None else None,
         "sides": results,
-        "versions": _versions(),
+        "versions": versions(),
     }
     print(json.dumps(report))
     return 0

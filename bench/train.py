@@ -8,8 +8,9 @@ speed) on the same random batch, in the same process:
 
 - baseline: the HF model in fp32 with ``attn_implementation="eager"``, ``torch.optim.AdamW`` with
   its defaults, and a plain loop (``model(x, labels=x).loss``, backward, clip, step, zero_grad);
-- ours: the fit loop's step (``trainer.training.fit``): ``trainer.training.speed`` prepares the model, precision,
-  optimizer and compile setting, the loss is ``trainer.evaluation.perplexity.lm_loss``.
+- ours: the fit loop's step (``trainer.training.fit``): ``trainer.training.model_prep`` prepares the
+  model and compile setting, ``trainer.devices`` the precision, ``trainer.training.optimizer`` the
+  optimizer and its step; the loss is ``trainer.evaluation.perplexity.lm_loss``.
 
 On the CPU, timed steps alternate between the two models so that both see the same machine load
 (other processes on a shared machine slow both alike); on a GPU each side runs alone, ours first,
@@ -32,10 +33,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import torch  # noqa: E402
 
-from trainer.training import speed  # noqa: E402
-from trainer.devices import autocast, make_grad_scaler, pick_device, resolve_precision
-
-GRAD_CLIP = 1.0
+from trainer.devices import autocast, make_grad_scaler, pick_device, resolve_precision  # noqa: E402
+from trainer.training import model_prep  # noqa: E402
+from trainer.training.flops import flops_per_token, mfu  # noqa: E402
+from trainer.training.optimizer import GRAD_CLIP, make_optimizer, optimizer_step  # noqa: E402
 
 
 def cpu_name() -> str:
@@ -97,20 +98,20 @@ def baseline_side(device: torch.device) -> Side:
 
 def ours_side(device: torch.device, *, precision: str, compile: str, grad_checkpointing: bool,
               attention_dropout: str = "auto") -> Side:
-    """The fit loop's step (trainer/fit.py) on a model prepared by trainer.training.speed."""
+    """The fit loop's step (trainer.training.fit) on a model prepared by trainer.training.model_prep."""
     model = build_model()
     model.train()
-    model = speed.prepare_model(model, device, grad_checkpointing=grad_checkpointing,
-                                attention_dropout=attention_dropout)
-    objective = speed.training_objective(model, device, compile)
-    optimizer = speed.make_optimizer(model, lr=1e-4, weight_decay=0.1, device=device)
+    model = model_prep.prepare_model(model, device, grad_checkpointing=grad_checkpointing,
+                                     attention_dropout=attention_dropout)
+    objective = model_prep.training_objective(model, device, compile)
+    optimizer = make_optimizer(model, lr=1e-4, weight_decay=0.1, device=device)
     scaler = make_grad_scaler(device, precision)
 
     def step(x, y):
         with autocast(device, precision):
             loss = objective(x, y)
         (scaler.scale(loss) if scaler is not None else loss).backward()
-        speed.optimizer_step(model, optimizer, scaler, clip=GRAD_CLIP)
+        optimizer_step(model, optimizer, scaler, clip=GRAD_CLIP)
         return loss.detach()
 
     return Side("ours", model, optimizer, step, device)
@@ -167,8 +168,7 @@ def run(*, device: str, block_size: int, batch_size: int, steps: int, warmup: in
     tok_s = {s.name: tokens / statistics.median(s.times) for s in sides}
     from transformers import GPT2Config
 
-    flops = speed.flops_per_token(GPT2Config(), block_size)
-    utilisation = speed.mfu(tok_s["ours"], flops, dev)
+    utilisation = mfu(tok_s["ours"], flops_per_token(GPT2Config(), block_size), dev)
     baseline = tok_s.get("baseline")
     result = {
         "device": torch.cuda.get_device_name(dev) if dev.type == "cuda" else f"cpu: {cpu_name()}",
@@ -179,7 +179,7 @@ def run(*, device: str, block_size: int, batch_size: int, steps: int, warmup: in
         "steps": steps,
         "warmup": warmup,
         "precision": prec,
-        "compile": speed.compile_wanted(dev, compile),
+        "compile": model_prep.compile_wanted(dev, compile),
         "grad_checkpointing": grad_checkpointing,
         "attention_dropout": attention_dropout,
         "baseline_tok_s": round(baseline, 1) if baseline else None,
@@ -190,14 +190,15 @@ def run(*, device: str, block_size: int, batch_size: int, steps: int, warmup: in
         "warmup_s": warm_s,
         "final_loss": {s.name: round(s.loss, 4) for s in sides},
         "load_avg": [round(v, 2) for v in os.getloadavg()] if hasattr(os, "getloadavg") else None,
-        "versions": _versions(),
+        "versions": versions(),
     }
     if dev.type == "cuda":
         result["max_memory_gib"] = memory_gib
     return result
 
 
-def _versions() -> dict:
+def versions() -> dict:
+    """Python, torch, transformers and CUDA versions, for the report."""
     import transformers
 
     return {"python": platform.python_version(), "torch": torch.__version__,
@@ -232,13 +233,13 @@ def main(argv=None) -> int:
                         help="untimed steps per side first (default 3; 10 when compiling)")
     parser.add_argument("--grad-checkpointing", action="store_true")
     parser.add_argument("--attention-dropout", default="auto", choices=["auto", "keep", "off"],
-                        help="ours: auto drops attention dropout on the CPU only (see trainer.training.speed)")
+                        help="ours: auto drops attention dropout on the CPU only (see trainer.training.model_prep)")
     parser.add_argument("--skip-baseline", action="store_true", help="time ours only (no ratio)")
     args = parse_args(parser, argv)
 
     dev = pick_device(args.device)
     batch = args.batch_size or (16 if dev.type == "cuda" else 1)
-    warmup = args.warmup if args.warmup is not None else (10 if speed.compile_wanted(dev, args.compile) else 3)
+    warmup = args.warmup if args.warmup is not None else (10 if model_prep.compile_wanted(dev, args.compile) else 3)
     result = run(device=args.device, block_size=args.block_size, batch_size=batch, steps=args.steps,
                  warmup=warmup, precision=args.precision, compile=args.compile,
                  grad_checkpointing=args.grad_checkpointing, skip_baseline=args.skip_baseline,

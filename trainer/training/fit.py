@@ -5,7 +5,7 @@ Read top to bottom, like nanoGPT's train.py:
 1. settings (``FitConfig``) and the run folder ``models/NAME/``;
 2. resume from the newest readable checkpoint, or load the base model (or build one from scratch);
 3. tokens: posts -> one stream joined by EOS; whole posts held out for validation;
-4. device, precision, model preparation and optimizer (``trainer.training.speed``);
+4. device, precision, model preparation and optimizer (``model_prep``, ``optimizer``);
 5. the loop: learning rate, gradient accumulation, clipping, optimizer step, then the periodic
    evaluation, samples and checkpoints; Ctrl-C / SIGTERM ends it after the step with a checkpoint;
 6. the end: the final model at the top of the run folder, ``train.json`` and ``loss.png``.
@@ -389,7 +389,7 @@ def _fit(cfg: FitConfig, *, stop: StopSignal | None, on_step: Callable[[int, dic
             warnings.append(message)
 
     # 4. device, precision, model, optimizer -----------------------------------------------------
-    from trainer.training import speed
+    from trainer.training import flops as flop_count, model_prep, optimizer as opt
     from trainer.devices import autocast, make_grad_scaler, pick_device, resolve_precision
 
     device = pick_device(cfg.device)
@@ -405,20 +405,20 @@ def _fit(cfg: FitConfig, *, stop: StopSignal | None, on_step: Callable[[int, dic
     warmup = cfg.warmup if cfg.warmup is not None else saved.get("schedule", {}).get("warmup", min(100, cfg.steps // 10))
     target = start_step + cfg.steps
     model.train()
-    raw_model = speed.prepare_model(model, device, grad_checkpointing=cfg.grad_checkpointing)
-    objective = speed.training_objective(raw_model, device, cfg.compile)  # the loss; compiled on CUDA
+    raw_model = model_prep.prepare_model(model, device, grad_checkpointing=cfg.grad_checkpointing)
+    objective = model_prep.training_objective(raw_model, device, cfg.compile)  # the loss; compiled on CUDA
     if dist_info.enabled:
         from torch.nn.parallel import DistributedDataParallel
 
         objective = DistributedDataParallel(objective, device_ids=[device.index] if device.type == "cuda" else None)
-    optimizer = speed.make_optimizer(raw_model, lr=lr, weight_decay=cfg.weight_decay, device=device)
+    optimizer = opt.make_optimizer(raw_model, lr=lr, weight_decay=cfg.weight_decay, device=device)
     scaler = make_grad_scaler(device, precision)
     detector = OverfitDetector()
     summary = {"tokens_seen": 0, "time_s": 0.0, "best_val_loss": None, "best_step": None,
                "train_loss": None, "val_loss": None}
     if checkpoint is not None:
         training = checkpoint.training_state
-        speed.restore_optimizer(optimizer, training["optimizer"])
+        opt.restore_optimizer(optimizer, training["optimizer"])
         if scaler is not None and training.get("scaler"):
             scaler.load_state_dict(training["scaler"])
         sampler.load_state_dict(training["sampler"])
@@ -471,7 +471,7 @@ def _fit(cfg: FitConfig, *, stop: StopSignal | None, on_step: Callable[[int, dic
 
     tokens_per_step = cfg.batch_size * sampler.block * cfg.grad_accum * dist_info.world
     try:
-        flops = speed.flops_per_token(raw_model.config, sampler.block)
+        flops = flop_count.flops_per_token(raw_model.config, sampler.block)
     except (TypeError, AttributeError):  # a model type the FLOP count does not know
         flops = None
     log.info("training %s: %d steps (%d -> %d), %d train / %d held-out posts, %d tokens per step, "
@@ -500,7 +500,7 @@ def _fit(cfg: FitConfig, *, stop: StopSignal | None, on_step: Callable[[int, dic
                 metrics.append(record)
         summary["train_loss"] = pending[-1][0]["loss"]
         postfix.update(loss=f"{summary['train_loss']:.3f}", tok_s=f"{tok_s:,.0f}")
-        utilisation = speed.mfu(tok_s / dist_info.world, flops, device) if flops else None  # per GPU
+        utilisation = flop_count.mfu(tok_s / dist_info.world, flops, device) if flops else None  # per GPU
         if utilisation is not None:
             postfix["mfu"] = f"{100 * utilisation:.0f}%"
         pending.clear()
@@ -523,7 +523,7 @@ def _fit(cfg: FitConfig, *, stop: StopSignal | None, on_step: Callable[[int, dic
                             loss = objective(x, y) / cfg.grad_accum
                         (scaler.scale(loss) if scaler is not None else loss).backward()
                     loss_sum += loss.detach()
-                speed.optimizer_step(raw_model, optimizer, scaler, clip=GRAD_CLIP)
+                opt.optimizer_step(raw_model, optimizer, scaler, clip=GRAD_CLIP)
                 step += 1
                 sampler.step = step
                 summary["tokens_seen"] += tokens_per_step

@@ -141,9 +141,9 @@ def test_out_of_memory_is_one_message_with_what_to_try(fit_config, monkeypatch):
     def oom(*args, **kwargs):
         raise torch.OutOfMemoryError("CUDA out of memory. Tried to allocate 2.00 GiB")
 
-    from trainer.training import speed
+    from trainer.training import model_prep
 
-    monkeypatch.setattr(speed.CausalLMObjective, "forward", oom)  # the training step's forward
+    monkeypatch.setattr(model_prep.CausalLMObjective, "forward", oom)  # the training step's forward
     with pytest.raises(OutOfMemory) as error:
         fit(fit_config(batch_size=8, grad_accum=1))
     message = str(error.value)
@@ -167,17 +167,6 @@ def test_from_scratch_trains_and_loads(fit_config, tmp_path):
     tokenizer = AutoTokenizer.from_pretrained(result.run_dir)
     model = AutoModelForCausalLM.from_pretrained(result.run_dir)
     assert model.get_input_embeddings().weight.shape[0] == len(tokenizer)
-
-
-def test_learning_rate_schedule():
-    from trainer.training.fit import learning_rate
-
-    kwargs = dict(lr=1.0, warmup=10, horizon=110)
-    assert learning_rate(0, schedule="cosine", **kwargs) == pytest.approx(0.1)
-    assert learning_rate(9, schedule="cosine", **kwargs) == pytest.approx(1.0)
-    assert learning_rate(60, schedule="cosine", **kwargs) == pytest.approx(0.55)
-    assert learning_rate(110, schedule="cosine", **kwargs) == pytest.approx(0.1)
-    assert learning_rate(500, schedule="constant", **kwargs) == 1.0
 
 
 def test_grad_checkpointing_trains_and_the_saved_model_keeps_its_cache(fit_config):
