@@ -6,6 +6,8 @@ is its base model. Everything is session-scoped: the suite builds one run and on
 """
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from common.corpus_format import join_documents
@@ -76,3 +78,9 @@ def built_report(fit_run):
     from trainer.evaluation.report import build_report
 
     return build_report(fit_run, **REPORT_OPTIONS)
+
+
+@pytest.fixture
+def fit_summary(fit_run) -> dict:
+    """The fit run's ``train.json``, read independently of ``trainer.runs``."""
+    return json.loads((fit_run / "train.json").read_text(encoding="utf-8"))

@@ -11,7 +11,7 @@ from pathlib import Path
 
 from click.testing import CliRunner
 
-from trainer.evaluation.report import Span
+from trainer.evaluation.memorisation_figures import Span
 from trainer.evaluation.report_page import (fmt_int, fmt_num, fmt_rate, render_html, render_markdown,
                                  write_report)
 
