@@ -1,9 +1,12 @@
-"""Render a ``trainer.evaluation.report.Report`` as one self-contained HTML page and its Markdown twin.
+"""Render a ``trainer.evaluation.report.Report`` as one self-contained HTML page, its Markdown
+twin and its figures as JSON (``write_report`` writes all three).
 
-The HTML page has no external resources: the style is inline and the loss plot is a base64 PNG
+The templates are package data: ``templates/report.html.j2`` and ``templates/report.md.j2``. The
+HTML page has no external resources: the style is inline and the loss plot is a base64 PNG
 ``data:`` URI. Every piece of text that comes from a sample, the corpus or the run (titles,
 bodies, paths) goes through Jinja2's autoescaping, so a sample holding ``<script>`` shows as text.
-The Markdown twin (for terminals) puts samples and copied spans in fenced code blocks;
+The Markdown twin (for terminals) puts samples and copied spans in fenced code blocks and escapes
+a post title quoted in its prose with ``common.post_file.escape_body`` (the ``md_escape`` filter);
 ``report.json`` holds the same figures for scripts (``bench/quality_e2e.py``).
 """
 from __future__ import annotations
@@ -14,9 +17,10 @@ import json
 import math
 import os
 import re
+from functools import lru_cache
 from pathlib import Path
 
-from jinja2 import Environment, StrictUndefined
+from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 
 from common.fileio import atomic_write_text
 from common.post_file import escape_body
@@ -71,219 +75,34 @@ def fence(text: str) -> str:
     return f"{ticks}text\n{text}\n{ticks}"
 
 
-def _environment(autoescape: bool) -> Environment:
-    env = Environment(autoescape=autoescape, undefined=StrictUndefined, trim_blocks=True,
-                      lstrip_blocks=True, keep_trailing_newline=True)
+# --------------------------------------------------------------------------- rendering
+@lru_cache(maxsize=1)
+def _environment() -> Environment:
+    """The templates of ``templates/`` (package data): ``*.html.j2`` autoescaped, ``*.md.j2`` not."""
+    env = Environment(loader=PackageLoader("trainer.evaluation", "templates"),
+                      autoescape=select_autoescape(enabled_extensions=("html.j2",), default=False),
+                      undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True,
+                      keep_trailing_newline=True)
     env.filters.update(int=fmt_int, num=fmt_num, rate=fmt_rate, pct=fmt_pct, duration=fmt_duration, fence=fence,
                        cap=cap, md_escape=escape_body)
     return env
 
 
-def _context(report) -> dict:
+def _render(template: str, report) -> str:
     png = base64.b64encode(report.loss_png).decode("ascii") if report.loss_png else None
-    return {"r": report, "t": report.training, "p": report.perplexity, "m": report.memorisation,
-            "ds": report.diversity_samples, "dp": report.diversity_posts, "loss_png_b64": png}
-
-
-# --------------------------------------------------------------------------- templates
-HTML = """<!DOCTYPE html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<meta name="robots" content="noindex">
-<title>Training report: {{ r.run_name }}</title>
-<style>
-body { font: 16px/1.5 system-ui, -apple-system, "Segoe UI", sans-serif; color: #222; max-width: 56rem;
-       margin: 2rem auto; padding: 0 1rem; }
-h1, h2, h3 { line-height: 1.2; } h2 { margin-top: 2.5rem; border-bottom: 1px solid #ddd; }
-table { border-collapse: collapse; margin: 1rem 0; } th { white-space: nowrap; } td, th { padding: .25rem .75rem; text-align: left;
-       border-bottom: 1px solid #eee; vertical-align: top; } td.n { text-align: right; font-variant-numeric: tabular-nums; }
-.verdict { font-size: 1.15rem; padding: .75rem 1rem; background: #f4f7fb; border-left: 4px solid #4a78b5; }
-.warnings li { margin: .4rem 0; } .warnings { background: #fff8e6; border-left: 4px solid #d9a400;
-       padding: .5rem 1rem .5rem 2rem; }
-.sample { border: 1px solid #ddd; border-radius: 6px; padding: .5rem 1rem; margin: 1rem 0; }
-.sample .body, pre { white-space: pre-wrap; overflow-wrap: anywhere; }
-.sample h3 { margin: .5rem 0; } .pass { color: #1b7f3b; } .reject { color: #b3261e; }
-.sample ul { font-size: .9rem; color: #555; } pre { background: #f6f6f6; padding: .75rem; }
-img { max-width: 100%; height: auto; } .muted { color: #666; font-size: .9rem; }
-</style>
-</head>
-<body>
-<h1>Training report: {{ r.run_name }}</h1>
-<p class="muted">{{ r.run_dir }} · weights sha256 {{ r.model_identity.get("weights_sha256", "")[:12] }} · written {{ r.generated_at }}</p>
-
-<p class="verdict">{% if p %}{{ p.verdict | cap }}.{% endif %}
- {{ m.gate_passed }} of {{ m.samples }} samples pass the quality gate;
- {{ m.copied }} copy {{ m.threshold }} or more tokens from the corpus.</p>
-
-{% if r.warnings %}
-<h2>Warnings</h2>
-<ul class="warnings">
-{% for w in r.warnings %}
-  <li>{{ w }}</li>
-{% endfor %}
-</ul>
-{% else %}
-<p>No warnings: no sign of overfitting, the corpus is large enough and the run long enough.</p>
-{% endif %}
-
-<h2>Training</h2>
-{% if loss_png_b64 %}
-<img alt="Training and validation loss per step" src="data:image/png;base64,{{ loss_png_b64 }}">
-{% else %}
-<p>No loss curve: the run folder has neither metrics.jsonl nor loss.png.</p>
-{% endif %}
-<table>
-<tr><th>base model</th><td>{{ "trained from scratch (" ~ (t.size or "?") ~ ")" if t.from_scratch else t.base_model }}</td></tr>
-<tr><th>steps</th><td class="n">{{ t.steps | int }}</td></tr>
-<tr><th>tokens seen</th><td class="n">{{ t.tokens_seen | int }}</td></tr>
-<tr><th>time</th><td class="n">{{ t.time_s | duration }}</td></tr>
-<tr><th>device, precision</th><td>{{ t.device }}, {{ t.precision }}</td></tr>
-<tr><th>throughput</th><td class="n">{{ t.step_tokens_per_s | rate }} tokens/s while training, {{ t.tokens_per_s | rate }} tokens/s overall</td></tr>
-<tr><th>batch × block</th><td class="n">{{ t.batch_size }} × {{ t.block_size }}{% if t.grad_accum and t.grad_accum > 1 %} × {{ t.grad_accum }} accumulated{% endif %}</td></tr>
-<tr><th>final training loss</th><td class="n">{{ t.train_loss | num(3) }}</td></tr>
-<tr><th>final validation loss</th><td class="n">{{ t.val_loss | num(3) }}</td></tr>
-<tr><th>best validation loss</th><td class="n">{{ t.best_val_loss | num(3) }}{% if t.best_step is not none %} (step {{ t.best_step }}){% endif %}</td></tr>
-<tr><th>corpus</th><td>{{ r.corpus_posts }} posts, {{ r.corpus_tokens | int }} tokens ({{ t.train_documents }} trained on, {{ t.val_documents }} held out) · {{ r.corpus_path }}</td></tr>
-</table>
-
-<h2>Held-out perplexity</h2>
-{% if p %}
-<p>Perplexity on the {{ p.documents }} post{{ 's' if p.documents != 1 }} held out from training ({{ p.tokens | int }} tokens): lower is better.</p>
-<table>
-<tr><th>fine-tuned model</th><td class="n">{{ p.fine_tuned | num }}</td></tr>
-<tr><th>base model{% if p.base_model %} ({{ p.base_model }}){% endif %}</th><td class="n">{{ p.base | num }}</td></tr>
-<tr><th>change</th><td class="n">{{ p.change_pct | pct }}</td></tr>
-</table>
-<p><strong>{{ p.verdict | cap }}.</strong>{% if p.base_note and p.base is not none %} <span class="muted">{{ p.base_note }}</span>{% endif %}</p>
-{% endif %}
-{% if r.held_out_note %}<p class="muted">{{ r.held_out_note }}</p>{% endif %}
-
-<h2>Samples</h2>
-<p>{{ r.gallery | length }} of {{ m.samples }} unconditional samples (seed {{ r.options.seed }}, up to {{ r.options.length }} tokens, {{ r.options.precision }}), each with the quality gate's verdicts.</p>
-{% for s in r.gallery %}
-<div class="sample">
-<h3>{{ loop.index }}. {{ s.title }} <span class="{{ 'pass' if s.passed else 'reject' }}">{{ "passes the gate" if s.passed else "rejected: " ~ (s.rejected_by | join(", ")) }}</span></h3>
-<div class="body">{{ s.body }}</div>
-<ul>
-{% for v in s.verdicts %}
-  <li>{{ v }}</li>
-{% endfor %}
-</ul>
-</div>
-{% endfor %}
-
-<h2>Memorisation and diversity</h2>
-<p>Over {{ m.samples }} samples: {{ m.gate_passed }} pass the whole gate{% if m.rejections %} (rejections: {% for rule, count in m.rejections | dictsort %}{{ rule }} {{ count }}{{ ", " if not loop.last }}{% endfor %}){% endif %}.
-{{ m.copied }} ({{ (m.share * 100) | pct }}) share a verbatim run of {{ m.threshold }} or more tokens with a post of the corpus.</p>
-{% if m.longest %}
-<p>The longest verbatim run is {{ m.longest.tokens }} tokens, in sample {{ m.longest.sample + 1 }}, copied from the post “{{ m.longest.source_title }}”:</p>
-<pre>{{ m.longest.text }}</pre>
-{% else %}
-<p>No sample shares a run of {{ m.window }} tokens or more with the corpus.</p>
-{% endif %}
-<table>
-<tr><th></th><th>samples</th><th>real posts</th></tr>
-<tr><th>distinct-1 (unique words / words)</th><td class="n">{{ ds.distinct1 | num(3) }}</td><td class="n">{{ dp.distinct1 | num(3) }}</td></tr>
-<tr><th>distinct-2 (unique word pairs / pairs)</th><td class="n">{{ ds.distinct2 | num(3) }}</td><td class="n">{{ dp.distinct2 | num(3) }}</td></tr>
-<tr><th>rep-{{ ds.rep_n }} (repeated word {{ ds.rep_n }}-grams)</th><td class="n">{{ ds.rep | num(3) }}</td><td class="n">{{ dp.rep | num(3) }}</td></tr>
-<tr><th>texts, mean words compared</th><td class="n">{{ ds.texts }}, {{ ds.words | num(0) }}</td><td class="n">{{ dp.texts }}, {{ dp.words | num(0) }}</td></tr>
-</table>
-<p class="muted">Each text is cut to its first {{ r.options.words_compared or "all" }} words (the samples' median length) so that samples and posts compare fairly.</p>
-
-<p class="muted">Written by <code>trainer report</code> (seed {{ r.options.seed }}, {{ r.options.batch }} samples, gallery of {{ r.options.samples }}).</p>
-</body>
-</html>
-"""
-
-MARKDOWN = """# Training report: {{ r.run_name }}
-
-{{ r.run_dir }} · weights sha256 {{ r.model_identity.get("weights_sha256", "")[:12] }} · written {{ r.generated_at }}
-
-{% if p %}**{{ p.verdict | cap }}.** {% endif %}{{ m.gate_passed }} of {{ m.samples }} samples pass the quality gate; {{ m.copied }} copy {{ m.threshold }} or more tokens from the corpus.
-
-## Warnings
-
-{% for w in r.warnings %}
-- {{ w }}
-{% else %}
-No warnings.
-{% endfor %}
-
-## Training
-
-| figure | value |
-|---|---|
-| base model | {{ "trained from scratch (" ~ (t.size or "?") ~ ")" if t.from_scratch else t.base_model }} |
-| steps | {{ t.steps | int }} |
-| tokens seen | {{ t.tokens_seen | int }} |
-| time | {{ t.time_s | duration }} |
-| device, precision | {{ t.device }}, {{ t.precision }} |
-| throughput | {{ t.step_tokens_per_s | rate }} tokens/s while training, {{ t.tokens_per_s | rate }} tokens/s overall |
-| final training loss | {{ t.train_loss | num(3) }} |
-| final validation loss | {{ t.val_loss | num(3) }} |
-| best validation loss | {{ t.best_val_loss | num(3) }}{% if t.best_step is not none %} (step {{ t.best_step }}){% endif %} |
-| corpus | {{ r.corpus_posts }} posts, {{ r.corpus_tokens | int }} tokens ({{ t.train_documents }} trained on, {{ t.val_documents }} held out) |
-
-The loss curves are in report.html (and loss.png).
-
-## Held-out perplexity
-
-{% if p %}
-On the {{ p.documents }} held-out post{{ 's' if p.documents != 1 }} ({{ p.tokens | int }} tokens): fine-tuned {{ p.fine_tuned | num }}, base {{ p.base | num }}{% if p.base_model %} ({{ p.base_model }}){% endif %}, change {{ p.change_pct | pct }}.
-
-**{{ p.verdict | cap }}.**{% if p.base_note and p.base is not none %} {{ p.base_note }}{% endif %}
-
-
-{% endif %}
-{% if r.held_out_note %}
-{{ r.held_out_note }}
-
-{% endif %}
-## Samples
-
-{{ r.gallery | length }} of {{ m.samples }} unconditional samples (seed {{ r.options.seed }}, up to {{ r.options.length }} tokens, {{ r.options.precision }}).
-
-{% for s in r.gallery %}
-### {{ loop.index }}. {{ "passes the gate" if s.passed else "rejected: " ~ (s.rejected_by | join(", ")) }}
-
-{{ (s.title ~ "\n\n" ~ s.body) | fence }}
-
-{% for v in s.verdicts %}
-- {{ v }}
-{% endfor %}
-
-{% endfor %}
-## Memorisation and diversity
-
-Over {{ m.samples }} samples: {{ m.gate_passed }} pass the whole gate{% if m.rejections %} (rejections: {% for rule, count in m.rejections | dictsort %}{{ rule }} {{ count }}{{ ", " if not loop.last }}{% endfor %}){% endif %}; {{ m.copied }} ({{ (m.share * 100) | pct }}) share a verbatim run of {{ m.threshold }} or more tokens with a post of the corpus.
-
-{% if m.longest %}
-The longest verbatim run is {{ m.longest.tokens }} tokens, in sample {{ m.longest.sample + 1 }}, copied from the post "{{ m.longest.source_title | md_escape }}":
-
-{{ m.longest.text | fence }}
-{% else %}
-No sample shares a run of {{ m.window }} tokens or more with the corpus.
-{% endif %}
-
-| | samples | real posts |
-|---|---|---|
-| distinct-1 | {{ ds.distinct1 | num(3) }} | {{ dp.distinct1 | num(3) }} |
-| distinct-2 | {{ ds.distinct2 | num(3) }} | {{ dp.distinct2 | num(3) }} |
-| rep-{{ ds.rep_n }} | {{ ds.rep | num(3) }} | {{ dp.rep | num(3) }} |
-| texts, mean words compared | {{ ds.texts }}, {{ ds.words | num(0) }} | {{ dp.texts }}, {{ dp.words | num(0) }} |
-
-Each text is cut to its first {{ r.options.words_compared or "all" }} words (the samples' median length).
-"""
+    return _environment().get_template(template).render(
+        r=report, t=report.training, p=report.perplexity, m=report.memorisation,
+        ds=report.diversity_samples, dp=report.diversity_posts, loss_png_b64=png)
 
 
 def render_html(report) -> str:
-    return _environment(autoescape=True).from_string(HTML).render(**_context(report))
+    """``report.html``: the page, every text from a sample, the corpus or the run escaped."""
+    return _render("report.html.j2", report)
 
 
 def render_markdown(report) -> str:
-    return _environment(autoescape=False).from_string(MARKDOWN).render(**_context(report))
+    """``report.md``: the same figures in Markdown."""
+    return _render("report.md.j2", report)
 
 
 def report_figures(report) -> dict:
