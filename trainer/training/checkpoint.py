@@ -14,6 +14,7 @@ edit) is skipped with a warning in favour of the previous one.
 """
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import os
@@ -21,7 +22,7 @@ import re
 import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 import torch
 
@@ -79,24 +80,35 @@ def save_checkpoint(run_dir: str | os.PathLike, step: int, *, model, tokenizer,
     parent.mkdir(parents=True, exist_ok=True)
     final = parent / f"step-{step}"
     tmp = parent / f".tmp-step-{step}-{os.getpid()}"
-    if tmp.exists():
-        shutil.rmtree(tmp)
-    try:
-        tmp.mkdir()
-        model.save_pretrained(tmp, safe_serialization=True)
-        tokenizer.save_pretrained(tmp)
+    with _written_aside(tmp, lambda reason: (
+            f"cannot write checkpoint step-{step} in {parent}: {reason}; "
+            f"{_intact(run_dir, step)}free some space (or fix the folder) and run the same command again")):
+        _save_model_and_tokenizer(tmp, model, tokenizer)
         torch.save(training_state, tmp / TRAINING_STATE)
         atomic_write_json(tmp / TRAINER_STATE, {**trainer_state, "step": step})
         atomic_replace_dir(tmp, final)
+    return final
+
+
+@contextlib.contextmanager
+def _written_aside(tmp: Path, failure: Callable[[str], str]):
+    """Yield the new, empty folder ``tmp`` to write into. If anything fails, ``tmp`` is removed;
+    a failure of the disk becomes one ``RunFolderError`` line, ``failure(reason)``."""
+    if tmp.exists():
+        shutil.rmtree(tmp)
+    try:
+        tmp.mkdir(parents=True)
+        yield tmp
     except BaseException as exc:
         shutil.rmtree(tmp, ignore_errors=True)
         if is_write_error(exc):
-            raise RunFolderError(
-                f"cannot write checkpoint step-{step} in {parent}: {write_reason(exc)}; "
-                f"{_intact(run_dir, step)}free some space (or fix the folder) and run the same command again"
-            ) from None
+            raise RunFolderError(failure(write_reason(exc))) from None
         raise
-    return final
+
+
+def _save_model_and_tokenizer(folder: Path, model, tokenizer) -> None:
+    model.save_pretrained(folder, safe_serialization=True)
+    tokenizer.save_pretrained(folder)
 
 
 def is_write_error(exc: BaseException) -> bool:
@@ -183,23 +195,13 @@ def save_model_dir(folder: str | os.PathLike, model, tokenizer, *, extra: dict |
     """Write a model + tokenizer folder (e.g. ``best/``) atomically, replacing the old one."""
     folder = Path(folder)
     tmp = folder.with_name(f".{folder.name}.tmp-{os.getpid()}")
-    if tmp.exists():
-        shutil.rmtree(tmp)
-    try:
-        tmp.mkdir(parents=True)
-        model.save_pretrained(tmp, safe_serialization=True)
-        tokenizer.save_pretrained(tmp)
+    with _written_aside(tmp, lambda reason: (
+            f"cannot write {folder}: {reason}; the previous {folder.name}/ is intact: "
+            "free some space (or fix the folder) and run the same command again")):
+        _save_model_and_tokenizer(tmp, model, tokenizer)
         if extra is not None:
             atomic_write_json(tmp / "checkpoint.json", extra)
         atomic_replace_dir(tmp, folder)
-    except BaseException as exc:
-        shutil.rmtree(tmp, ignore_errors=True)
-        if is_write_error(exc):
-            raise RunFolderError(
-                f"cannot write {folder}: {write_reason(exc)}; the previous {folder.name}/ is intact: "
-                "free some space (or fix the folder) and run the same command again"
-            ) from None
-        raise
     return folder
 
 
@@ -209,20 +211,11 @@ def publish_model(run_dir: str | os.PathLike, model, tokenizer) -> None:
     previous model stays loadable until the new one is complete; stale model files are removed."""
     run_dir = Path(run_dir)
     tmp = run_dir / f".final.tmp-{os.getpid()}"
-    if tmp.exists():
-        shutil.rmtree(tmp)
     try:
-        try:
-            tmp.mkdir(parents=True)
-            model.save_pretrained(tmp, safe_serialization=True)
-            tokenizer.save_pretrained(tmp)
-        except Exception as exc:
-            if not is_write_error(exc):
-                raise
-            raise RunFolderError(
-                f"cannot write the final model in {run_dir}: {write_reason(exc)}; "
-                f"{_intact(run_dir, None)}free some space and run the same command again"
-            ) from None
+        with _written_aside(tmp, lambda reason: (
+                f"cannot write the final model in {run_dir}: {reason}; "
+                f"{_intact(run_dir, None)}free some space and run the same command again")):
+            _save_model_and_tokenizer(tmp, model, tokenizer)
         new = sorted(p.name for p in tmp.iterdir())
         weights = [n for n in new if n.endswith(".safetensors")]
         for name in [n for n in new if n not in weights] + weights:
