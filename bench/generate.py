@@ -139,7 +139,8 @@ def time_hf_generate(model, eos: int, tokens: int, settings) -> tuple[float, lis
 def time_fast(sampler, tokens: int, settings, n: int = 1, seed: int = 0):
     """(wall seconds, per-token step seconds) for ``n`` candidates of exactly ``tokens`` tokens
     (EOS ignored) on the fast path."""
-    from trainer.generation.sampler import derive_seed, sample_batch
+    from trainer.generation.decoding import sample_batch
+    from trainer.generation.sampler import derive_seed
 
     seeds = [derive_seed(seed, 0, i) for i in range(n)]
     clock = StepClock(sampler._decoder)
@@ -194,11 +195,13 @@ def perplexity_pair(folder: Path, text: str, tokens: int, precision: str, label:
     """Held-out perplexity: fp32 teacher forcing vs the fast path at ``precision``."""
     import torch
 
-    from trainer.generation.sampler import Sampler, _cast, _load_model_and_tokenizer, _weights_file
+    from trainer.generation.decoders import cast_weights
+    from trainer.generation.sampler import Sampler
+    from trainer.model_loading import load_model
 
-    _, gguf = _weights_file(folder)
-    reference, tokenizer = _load_model_and_tokenizer(folder, gguf)
-    _cast(reference, torch.float32)
+    reference, tokenizer = load_model(str(folder))
+    reference.eval()
+    cast_weights(reference, torch.float32)
     limit = getattr(reference.config, "n_positions", None) or getattr(
         reference.config, "max_position_embeddings", tokens + 1)
     ids = [tokenizer.eos_token_id] + tokenizer.encode(text, add_special_tokens=False)
@@ -209,9 +212,75 @@ def perplexity_pair(folder: Path, text: str, tokens: int, precision: str, label:
     nll_fast, _ = decoder_nll(fast._decoder, ids)
     ppl_ref, ppl_fast = math.exp(nll_ref / count), math.exp(nll_fast / count)
     emit(measurement=f"held-out perplexity, {label}", tokens=count,
-         baseline=f"fp32 (HF forward, teacher forcing)", baseline_value=round(ppl_ref, 4),
+         baseline="fp32 (HF forward, teacher forcing)", baseline_value=round(ppl_ref, 4),
          figure=f"{fast.precision} fast path (KV cache, token by token)",
          value=round(ppl_fast, 4), ratio=round(ppl_fast / ppl_ref, 4), target="<= 1.02")
+
+
+def speed_vs_generate(fast, folder: Path, tokens: int, repeats: int) -> None:
+    """Measurement 1: batch-1 tokens/s of ``fast`` against HF ``generate`` fp32, interleaved."""
+    import torch
+
+    from trainer.generation.sampler import SamplingSettings
+    from trainer.model_loading import load_model
+
+    settings = SamplingSettings(max_new_tokens=tokens)
+    baseline, tokenizer = load_model(str(folder))
+    baseline.eval()
+    eos = tokenizer.eos_token_id
+    time_hf_generate(baseline, eos, 8, settings)  # warm-up
+    time_fast(fast, 8, SamplingSettings(max_new_tokens=8))
+    base_walls, base_steps, fast_walls, fast_steps = [], [], [], []
+    base_cpus, fast_cpus = [], []
+    for _ in range(repeats):  # interleaved, so both see the same machine load
+        wall, steps, cpu = time_hf_generate(baseline, eos, tokens, settings)
+        base_walls.append(wall)
+        base_steps += steps
+        base_cpus.append(cpu)
+        wall, steps, cpu = time_fast(fast, tokens, settings)
+        fast_walls.append(wall)
+        fast_steps += steps
+        fast_cpus.append(cpu)
+    base = speed_fields("baseline", base_walls, base_steps, base_cpus, tokens)
+    figure = speed_fields("value", fast_walls, fast_steps, fast_cpus, tokens)
+    emit(measurement="sampling tokens/s, GPT-2 124M, batch 1, CPU",
+         threads=torch.get_num_threads(), tokens=tokens, repeats=repeats,
+         baseline="HF generate() fp32", figure=f"Sampler {fast.precision}",
+         baseline_value=base["baseline_tok_s_median_step"],
+         value=figure["value_tok_s_median_step"],
+         ratio=round(figure["value_tok_s_median_step"]
+                     / base["baseline_tok_s_median_step"], 2),
+         ratio_wall=round(figure["value_tok_s_wall"] / base["baseline_tok_s_wall"], 2),
+         ratio_p10_step=round(figure["value_tok_s_p10_step"]
+                              / base["baseline_tok_s_p10_step"], 2),
+         ratio_cpu_time=round(figure["value_tok_per_cpu_s"]
+                              / base["baseline_tok_per_cpu_s"], 2),
+         target=">= 4", **base, **figure)
+
+
+def best_of_four(fast, tokens: int, repeats: int) -> None:
+    """Measurement 2: one batch of 4 candidates against one sample, on the fast path."""
+    from trainer.generation.sampler import SamplingSettings
+
+    settings = SamplingSettings(max_new_tokens=tokens)
+    one_walls, one_steps, four_walls, four_steps = [], [], [], []
+    for _ in range(repeats):
+        wall, steps, _ = time_fast(fast, tokens, settings, n=1)
+        one_walls.append(wall)
+        one_steps += steps
+        wall, steps, _ = time_fast(fast, tokens, settings, n=4)
+        four_walls.append(wall)
+        four_steps += steps
+    emit(measurement="best-of-4 (one batch of 4) vs one sample, GPT-2 124M",
+         tokens=tokens, baseline="1 candidate, s (median wall)",
+         baseline_value=round(statistics.median(one_walls), 3),
+         figure="4 candidates, s (median wall)",
+         value=round(statistics.median(four_walls), 3),
+         ratio=round(statistics.median(four_walls) / statistics.median(one_walls), 3),
+         ratio_median_step=round(statistics.median(four_steps)
+                                 / statistics.median(one_steps), 3),
+         ratio_p10_step=round(quantile(four_steps, 0.1) / quantile(one_steps, 0.1), 3),
+         target="<= 1.5")
 
 
 def main(argv=None) -> int:
@@ -229,65 +298,15 @@ def main(argv=None) -> int:
     parser.add_argument("--skip-perplexity", action="store_true")
     args = parser.parse_args(argv)
 
-    import torch
-
-    from trainer.generation.sampler import Sampler, SamplingSettings, _load_model_and_tokenizer
+    from trainer.generation.sampler import Sampler
 
     text = heldout_text(args.heldout)
-    settings = SamplingSettings(max_new_tokens=args.tokens)
     with tempfile.TemporaryDirectory() as tmp:
         folder = gpt2_folder(Path(tmp), args.gpt2_tokenizer, text)
         if not args.skip_speed:
             fast = Sampler.load(folder, precision=args.precision, threads=args.threads)
-            baseline, tokenizer = _load_model_and_tokenizer(folder, None)
-            eos = tokenizer.eos_token_id
-            time_hf_generate(baseline, eos, 8, settings)  # warm-up
-            time_fast(fast, 8, SamplingSettings(max_new_tokens=8))
-            base_walls, base_steps, fast_walls, fast_steps = [], [], [], []
-            base_cpus, fast_cpus = [], []
-            for _ in range(args.repeats):  # interleaved, so both see the same machine load
-                wall, steps, cpu = time_hf_generate(baseline, eos, args.tokens, settings)
-                base_walls.append(wall)
-                base_steps += steps
-                base_cpus.append(cpu)
-                wall, steps, cpu = time_fast(fast, args.tokens, settings)
-                fast_walls.append(wall)
-                fast_steps += steps
-                fast_cpus.append(cpu)
-            base = speed_fields("baseline", base_walls, base_steps, base_cpus, args.tokens)
-            figure = speed_fields("value", fast_walls, fast_steps, fast_cpus, args.tokens)
-            emit(measurement="sampling tokens/s, GPT-2 124M, batch 1, CPU",
-                 threads=torch.get_num_threads(), tokens=args.tokens, repeats=args.repeats,
-                 baseline="HF generate() fp32", figure=f"Sampler {fast.precision}",
-                 baseline_value=base["baseline_tok_s_median_step"],
-                 value=figure["value_tok_s_median_step"],
-                 ratio=round(figure["value_tok_s_median_step"]
-                             / base["baseline_tok_s_median_step"], 2),
-                 ratio_wall=round(figure["value_tok_s_wall"] / base["baseline_tok_s_wall"], 2),
-                 ratio_p10_step=round(figure["value_tok_s_p10_step"]
-                                      / base["baseline_tok_s_p10_step"], 2),
-                 ratio_cpu_time=round(figure["value_tok_per_cpu_s"]
-                                      / base["baseline_tok_per_cpu_s"], 2),
-                 target=">= 4", **base, **figure)
-            del baseline
-            one_walls, one_steps, four_walls, four_steps = [], [], [], []
-            for _ in range(args.repeats):
-                wall, steps, _ = time_fast(fast, args.tokens, settings, n=1)
-                one_walls.append(wall)
-                one_steps += steps
-                wall, steps, _ = time_fast(fast, args.tokens, settings, n=4)
-                four_walls.append(wall)
-                four_steps += steps
-            emit(measurement="best-of-4 (one batch of 4) vs one sample, GPT-2 124M",
-                 tokens=args.tokens, baseline="1 candidate, s (median wall)",
-                 baseline_value=round(statistics.median(one_walls), 3),
-                 figure="4 candidates, s (median wall)",
-                 value=round(statistics.median(four_walls), 3),
-                 ratio=round(statistics.median(four_walls) / statistics.median(one_walls), 3),
-                 ratio_median_step=round(statistics.median(four_steps)
-                                         / statistics.median(one_steps), 3),
-                 ratio_p10_step=round(quantile(four_steps, 0.1) / quantile(one_steps, 0.1), 3),
-                 target="<= 1.5")
+            speed_vs_generate(fast, folder, args.tokens, args.repeats)
+            best_of_four(fast, args.tokens, args.repeats)
             del fast
         if args.skip_perplexity:
             return 0
@@ -300,7 +319,6 @@ def main(argv=None) -> int:
         perplexity_pair(folder, text, min(args.ppl_tokens, 256), args.precision,
                         "GPT-2 124M random init (sanity only)", args.threads)
     return 0
-
 
 if __name__ == "__main__":
     raise SystemExit(main())

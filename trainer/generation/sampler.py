@@ -4,11 +4,13 @@
     result = sampler.best_post(seed=1234, settings=SamplingSettings(), gate=GateSettings())
     result.post, result.report
 
-The loop is our own: one prefill of the prompt (the EOS token, or EOS + a prefix), then one token
-per step through a KV cache. Candidates run as one batch; each has its own seeded
-``torch.Generator`` (seeds derived from the caller's seed), and a candidate that reaches EOS leaves
-the batch, so no work is spent on finished rows. With the same model, settings, seed and thread
-count, a new process on the same machine writes the same text.
+This module holds the API: ``Sampler`` (load a model folder once; ``generate`` candidates,
+``posts`` without the gate, ``best_post`` through it), ``SamplingSettings``, ``Candidate``,
+``BestPost`` (from ``trainer.generation.best_post``), ``derive_seed`` and ``weights_sha256``.
+The decoders are in ``trainer.generation.decoders``, the sampling loop in
+``trainer.generation.decoding``: candidates run as one batch, each with its own seeded generator
+(seeds derived from the caller's seed). With the same model, settings, seed and thread count, a
+new process on the same machine writes the same text.
 
 Precisions: ``fp32`` runs the model exactly as loaded (the reference path), ``int8`` quantizes the
 linear layers (``trainer.generation.int8``), ``bf16`` casts the weights, ``auto`` picks int8 on a CPU
@@ -18,14 +20,16 @@ from __future__ import annotations
 
 import hashlib
 import logging
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from common.errors import ModelError, TrainerError
+from trainer.generation.best_post import BestPost
+from trainer.generation.decoders import make_decoder
+from trainer.generation.decoding import sample_batch
 from trainer.generation.post import Post, parse_post
 
 log = logging.getLogger(__name__)
-
 
 
 @dataclass
@@ -69,15 +73,6 @@ class Candidate:
     index: int
     mean_logprob: float  # mean log-probability of the sampled tokens under the raw model
     stop: str  # "eos", "length" or "context" (the model's maximum positions)
-
-
-@dataclass
-class BestPost:
-    """What ``Sampler.best_post`` returns: the winner (or None) and one line per decision."""
-
-    post: Post | None
-    report: list[str] = field(default_factory=list)
-    candidates: list[tuple[Post, object]] = field(default_factory=list)  # (post, gate Assessment)
 
 
 def derive_seed(seed: int, *parts: int) -> int:
@@ -275,311 +270,3 @@ class Sampler:
                              "were rejected (see the rules above; loosen the gate settings or "
                              "train the model longer)")
         return result
-
-
-# --------------------------------------------------------------------------------- decoders
-# A decoder turns the model into three operations the loop needs: prefill the prompt for n rows,
-# step one token per row, and keep only some rows (drop the finished ones).
-
-class HFDecoder:
-    """Any Hugging Face causal LM, through its own forward and a ``DynamicCache``."""
-
-    def __init__(self, model, device: str):
-        self.model = model
-        self.device = device
-        self.cache = None
-
-    def prefill(self, prompt: list[int], n: int, capacity: int | None = None):
-        import torch
-
-        ids = torch.tensor([prompt], device=self.device)
-        out = self.model(input_ids=ids, use_cache=True, logits_to_keep=1)
-        self.cache = out.past_key_values
-        if n > 1:
-            self.cache.batch_repeat_interleave(n)
-        return out.logits[:, -1].float().expand(n, -1)
-
-    def step(self, tokens):
-        out = self.model(input_ids=tokens[:, None], past_key_values=self.cache, use_cache=True)
-        self.cache = out.past_key_values
-        return out.logits[:, -1].float()
-
-    def keep(self, rows):
-        self.cache.batch_select_indices(rows)
-
-
-class GPT2Decoder:
-    """GPT-2 without the framework: our own forward over the model's weights, a preallocated KV
-    cache, and int8 linear layers (``trainer.generation.int8``). Used for ``int8`` on the CPU.
-
-    Per token it runs exactly the maths of GPT-2 (layer norm, attention over the cache, tanh-GELU
-    MLP, tied output projection) and nothing else: no masks, no cache objects, no hooks.
-    """
-
-    def __init__(self, model, int8: bool = True, quantize_lm_head: bool = True):
-        import torch
-        from torch import nn
-
-        from trainer.generation.int8 import conv1d_to_linear, quantize_int8_linears
-
-        config = model.config
-        transformer = model.transformer
-        conv1d_to_linear(model)
-        self.n_head = config.n_head
-        self.head_dim = config.n_embd // config.n_head
-        self.eps = config.layer_norm_epsilon
-        self.max_positions = config.n_positions
-        self.wte = transformer.wte.weight.detach().float()
-        self.wpe = transformer.wpe.weight.detach().float()
-        self.ln_f = (transformer.ln_f.weight.detach().float(), transformer.ln_f.bias.detach().float())
-        self.layers = []
-        for block in transformer.h:
-            linears = [block.attn.c_attn, block.attn.c_proj, block.mlp.c_fc, block.mlp.c_proj]
-            self.layers.append({
-                "ln_1": (block.ln_1.weight.detach().float(), block.ln_1.bias.detach().float()),
-                "ln_2": (block.ln_2.weight.detach().float(), block.ln_2.bias.detach().float()),
-                "linears": [_direct(lin) for lin in (
-                    quantize_int8_linears([lin.float() for lin in linears]) if int8
-                    else [lin.float() for lin in linears])],
-            })
-        head = nn.Linear(config.n_embd, self.wte.shape[0], bias=False)
-        with torch.no_grad():
-            head.weight.copy_(model.lm_head.weight.detach().float())
-        self.lm_head = _direct(quantize_int8_linears([head])[0] if int8 and quantize_lm_head
-                               else head)
-        self.cache = None
-        self.length = 0
-
-    @staticmethod
-    def supports(model) -> bool:
-        """True for a standard HF GPT-2 (what this forward reproduces)."""
-        config = getattr(model, "config", None)
-        return (getattr(config, "model_type", None) == "gpt2"
-                and hasattr(model, "transformer") and hasattr(model, "lm_head")
-                and getattr(config, "scale_attn_weights", True)
-                and not getattr(config, "scale_attn_by_inverse_layer_idx", False)
-                and getattr(config, "activation_function", "gelu_new") in (
-                    "gelu_new", "gelu_pytorch_tanh", "gelu_fast")
-                and getattr(config, "add_cross_attention", False) is False)
-
-    def _forward(self, ids, start: int, cache):
-        """Logits of the last position for ``ids`` [rows, T] at positions start..start+T-1,
-        reading and extending ``cache`` (per layer: keys, values [rows, heads, capacity, dim])."""
-        import torch.nn.functional as F
-
-        rows, steps = ids.shape
-        end = start + steps
-        x = F.embedding(ids, self.wte) + self.wpe[start:end]
-        width = x.shape[-1]
-        for layer, (keys, values) in zip(self.layers, cache):
-            qkv_proj, attn_proj, fc, mlp_proj = layer["linears"]
-            h = F.layer_norm(x, (width,), *layer["ln_1"], self.eps)
-            q, k, v = qkv_proj(h).view(rows, steps, 3, self.n_head, self.head_dim).permute(
-                2, 0, 3, 1, 4)
-            keys[:, :, start:end] = k
-            values[:, :, start:end] = v
-            attn = F.scaled_dot_product_attention(q, keys[:, :, :end], values[:, :, :end],
-                                                  is_causal=steps > 1)
-            x = x + attn_proj(attn.transpose(1, 2).reshape(rows, steps, width))
-            h = F.layer_norm(x, (width,), *layer["ln_2"], self.eps)
-            x = x + mlp_proj(F.gelu(fc(h), approximate="tanh"))
-        x = F.layer_norm(x[:, -1], (width,), *self.ln_f, self.eps)
-        return self.lm_head(x)
-
-    def prefill(self, prompt: list[int], n: int, capacity: int | None = None):
-        """Run the prompt once and share its keys/values with all ``n`` rows."""
-        import torch
-
-        capacity = min(capacity or self.max_positions, self.max_positions)
-        shape = (n, self.n_head, capacity, self.head_dim)
-        self.cache = [(torch.empty(shape), torch.empty(shape)) for _ in self.layers]
-        first_row = [(k[:1], v[:1]) for k, v in self.cache]
-        logits = self._forward(torch.tensor([prompt]), 0, first_row)
-        self.length = len(prompt)
-        for keys, values in self.cache:
-            keys[1:, :, :self.length] = keys[:1, :, :self.length]
-            values[1:, :, :self.length] = values[:1, :, :self.length]
-        return logits.expand(n, -1)
-
-    def step(self, tokens):
-        logits = self._forward(tokens[:, None], self.length, self.cache)
-        self.length += 1
-        return logits
-
-    def keep(self, rows):
-        """Keep only ``rows`` of the batch (copies just the filled part of the cache)."""
-        import torch
-
-        kept = []
-        for pair in self.cache:
-            new = []
-            for buffer in pair:
-                fresh = torch.empty((len(rows),) + tuple(buffer.shape[1:]))
-                fresh[:, :, :self.length] = buffer[:, :, :self.length].index_select(0, rows)
-                new.append(fresh)
-            kept.append(tuple(new))
-        self.cache = kept
-
-
-def _direct(linear):
-    """A plain function computing ``linear`` (skips ``nn.Module.__call__``; ~50 calls a token)."""
-    import torch
-    import torch.nn.functional as F
-
-    packed = getattr(getattr(linear, "packed", None), "_packed_params", None)
-    if packed is not None:  # trainer.generation.int8's Int8Linear
-        op, reduce_range = torch.ops.quantized.linear_dynamic, linear.reduce_range
-        return lambda x: op(x, packed, reduce_range)
-    if isinstance(linear, torch.nn.Linear):
-        weight, bias = linear.weight.detach(), linear.bias
-        bias = bias.detach() if bias is not None else None
-        return lambda x: F.linear(x, weight, bias)
-    return linear
-
-
-def make_decoder(model, precision: str, device: str):
-    """The decoder for ``precision``: fp32 as loaded (HF forward, the exact path), bf16/fp16
-    cast, int8 through ``GPT2Decoder`` for GPT-2 or quantized linears for any other model."""
-    import torch
-
-    if device != "cpu":
-        model.to(device)
-    if precision in ("bf16", "fp16"):
-        _cast(model, torch.bfloat16 if precision == "bf16" else torch.float16)
-    else:
-        _cast(model, torch.float32)
-    if precision == "int8":
-        if GPT2Decoder.supports(model):
-            return GPT2Decoder(model)
-        from trainer.generation.int8 import quantize_int8
-
-        # Llama-style models carry activation outliers into the MLP's down projection: int8
-        # there (and in the output projection) cost SmolLM2-135M +2.8 % held-out perplexity;
-        # kept in float, +0.1 %.
-        model = quantize_int8(model, include_lm_head=False, keep_float=("down_proj",))
-    return HFDecoder(model, device)
-
-
-def _cast(model, dtype) -> None:
-    """Floating-point weights of ``model`` to ``dtype``, also for models HF marks as quantized
-    (a GGUF file is dequantized when loaded, but ``.to(dtype)`` is refused for it)."""
-    import torch
-
-    tensors = list(model.parameters()) + list(model.buffers())
-    if all(t.dtype == dtype for t in tensors if torch.is_floating_point(t)):
-        return
-    try:
-        model.to(dtype)
-    except ValueError:
-        for tensor in tensors:
-            if torch.is_floating_point(tensor):
-                tensor.data = tensor.data.to(dtype)
-
-
-# ------------------------------------------------------------------------------------ the loop
-def _penalise(logits, seen, penalty: float):
-    """HF/CTRL repetition penalty: logits of tokens already seen move towards "less likely".
-
-    Only the seen entries are touched (a few hundred of a 50k vocabulary)."""
-    import torch
-
-    if penalty == 1.0 or seen is None:
-        return logits
-    logits = logits.clone()
-    values = logits[seen]
-    logits[seen] = torch.where(values > 0, values / penalty, values * penalty)
-    return logits
-
-
-def _process_logits(logits, seen, settings: SamplingSettings):
-    """Repetition penalty, temperature, top-k and top-p (HF's order); returns (values, token ids).
-
-    ``values`` are the kept logits (the others are -inf or dropped), ``ids`` their token ids.
-    """
-    import torch
-
-    logits = _penalise(logits, seen, settings.repetition_penalty)
-    logits = logits / settings.temperature
-    vocab = logits.shape[-1]
-    k = settings.top_k if 0 < settings.top_k < vocab else vocab
-    values, ids = torch.topk(logits, k, dim=-1)  # sorted, descending
-    if settings.top_p < 1.0:
-        probs = torch.softmax(values, dim=-1)
-        before = torch.cumsum(probs, dim=-1) - probs  # mass of the better tokens
-        values = values.masked_fill(before >= settings.top_p, float("-inf"))  # keeps the first
-    return values, ids
-
-
-def sample_batch(decoder, prompt: list[int], seeds: list[int], settings: SamplingSettings,
-                 eos_id: int, max_positions: int):
-    """Sample one continuation of ``prompt`` per seed; returns [(token ids, mean log-prob, stop)].
-
-    Rows stop at EOS (not included in the ids) or after ``max_new_tokens`` or at the model's
-    maximum positions. Finished rows leave the batch. Deterministic for the same inputs.
-    """
-    import torch
-
-    n = len(seeds)
-    generators = [torch.Generator().manual_seed(s) for s in seeds]
-    budget = min(settings.max_new_tokens, max_positions - len(prompt))
-    out: list[list[int]] = [[] for _ in range(n)]
-    logprob_sums = [0.0] * n
-    stops = ["length"] * n
-    if budget < settings.max_new_tokens:
-        stops = ["context"] * n
-    if budget <= 0:
-        return [([], 0.0, "context") for _ in range(n)]
-
-    with torch.inference_mode():
-        logits = decoder.prefill(prompt, n, len(prompt) + budget)
-        vocab = logits.shape[-1]
-        seen = None
-        if settings.repetition_penalty != 1.0:
-            seen = torch.zeros(n, vocab, dtype=torch.bool, device=logits.device)
-            prefix_ids = [t for t in prompt if t != eos_id]
-            if prefix_ids:
-                seen[:, prefix_ids] = True
-        active = list(range(n))  # row r of the batch is candidate active[r]
-        for step in range(budget):
-            normaliser = torch.logsumexp(logits, dim=-1)
-            if settings.temperature == 0:
-                chosen = torch.argmax(_penalise(logits, seen, settings.repetition_penalty), dim=-1)
-            else:
-                values, ids = _process_logits(logits, seen, settings)
-                probs = torch.softmax(values, dim=-1).cpu()
-                picks = [torch.multinomial(probs[r], 1, generator=generators[c]).item()
-                         for r, c in enumerate(active)]
-                chosen = ids.gather(1, torch.tensor(picks, device=ids.device)[:, None])[:, 0]
-            chosen_lp = (logits.gather(1, chosen[:, None])[:, 0] - normaliser).tolist()
-            chosen_list = chosen.tolist()
-            keep = []
-            for r, c in enumerate(active):
-                token = chosen_list[r]
-                logprob_sums[c] += chosen_lp[r]
-                if token == eos_id:
-                    stops[c] = "eos"
-                    out[c].append(token)
-                else:
-                    out[c].append(token)
-                    keep.append(r)
-            if not keep or step == budget - 1:
-                break
-            if seen is not None:
-                seen[torch.arange(len(active), device=seen.device), chosen] = True
-            if len(keep) < len(active):
-                rows = torch.tensor(keep, device=chosen.device)
-                decoder.keep(rows)
-                chosen = chosen[rows]
-                if seen is not None:
-                    seen = seen[rows]
-                active = [active[r] for r in keep]
-            logits = decoder.step(chosen)
-
-    results = []
-    for c in range(n):
-        ids = out[c]
-        mean = logprob_sums[c] / len(ids) if ids else float("-inf")
-        if ids and ids[-1] == eos_id:
-            ids = ids[:-1]
-        results.append((ids, mean, stops[c]))
-    return results

@@ -10,8 +10,9 @@ import pytest
 import torch
 
 from common.errors import ModelError, TrainerError
-from trainer.generation.sampler import (GPT2Decoder, HFDecoder, Sampler, SamplingSettings, derive_seed,
-                              sample_batch)
+from trainer.generation.decoders import GPT2Decoder, HFDecoder
+from trainer.generation.decoding import sample_batch
+from trainer.generation.sampler import Sampler, SamplingSettings, derive_seed
 
 ROOT = Path(__file__).resolve().parents[3]
 SHORT = SamplingSettings(max_new_tokens=24)
