@@ -31,26 +31,6 @@ class Outcome:
     failures: list[str] = field(default_factory=list)  # one line per day that got no post
 
 
-def rejections(result) -> str:
-    """Why the gate published nothing, in one line: each rule, how many candidates it rejected,
-    one measured value and the limit (from the sampler's assessments, else its report)."""
-    assessed = getattr(result, "candidates", None) or []
-    counts: dict[str, list] = {}
-    for _post, assessment in assessed:
-        for verdict in getattr(assessment, "verdicts", []):
-            if not verdict.passed:
-                counts.setdefault(verdict.rule, [0, verdict])[0] += 1
-    if counts:
-        return "; ".join(f"{rule} rejected {count} of {len(assessed)} (e.g. {v.value}, limit {v.limit})"
-                         for rule, (count, v) in counts.items())
-    lines = [str(line).strip() for line in (getattr(result, "report", None) or []) if str(line).strip()]
-    lines = [line for line in lines if "REJECT" in line] or lines
-    if not lines:
-        return "no report"
-    shown = "; ".join(lines[:3])
-    return shown if len(lines) <= 3 else f"{shown} (and {len(lines) - 3} more)"
-
-
 def publish(settings: dict, days: list[dt.date], sampler=None) -> Outcome:
     """Write a post for every day in ``days`` that has none. Errors loading the model raise;
     a day whose candidates the gate rejects is reported in ``Outcome.failures``."""
@@ -74,10 +54,10 @@ def publish(settings: dict, days: list[dt.date], sampler=None) -> Outcome:
             seed = seed_for(day, settings)
             logger.info("daily post: sampling the post for %s (seed %d)", day, seed)
             result = generate.sample(sampler, seed, settings)
-            post = getattr(result, "post", None)
+            post = result.post
             if post is None:
                 outcome.failures.append(
-                    f"{day}: the quality gate rejected every candidate ({rejections(result)})")
+                    f"{day}: the quality gate rejected every candidate ({result.rejection_summary()})")
                 continue
             slug = store.unique_slug(post.title, day, settings, taken)
             path = store.write_post(folder, day, slug, store.render_post(post, day, slug, settings))

@@ -88,13 +88,15 @@ class StubSampler:
         self.identity = {"path": "/stub", "name": "stub", "weights_sha256": "0" * 64}
 
     def best_post(self, seed, settings=None, gate=None, candidates=4, rounds=3):
+        from trainer.generation.best_post import BestPost  # torch-free, like the real result
+
         self.calls.append(seed)
         if self.reject:
-            return SimpleNamespace(post=None, report=["candidate 1: too_short words=3 < 40",
-                                                      "candidate 2: degenerate rep4=0.61 > 0.3"])
+            return BestPost(post=None, report=["candidate 1: too_short words=3 < 40",
+                                               "candidate 2: degenerate rep4=0.61 > 0.3"])
         post = SimpleNamespace(title=self.title, body=self.body, seed=seed, model=self.identity,
                                settings={"temperature": 0.9}, gate={"mean_logprob": -2.345678, "words": 25})
-        return SimpleNamespace(post=post, report=["candidate 1: accepted"])
+        return BestPost(post=post, report=["candidate 1: accepted"])
 
 
 @pytest.fixture

@@ -189,22 +189,3 @@ def test_checkout_loaded_through_plugin_paths_makes_its_packages_importable(monk
                         lambda name, *a: None if name == "corpus_builder" else real_find_spec(name, *a))
     plugin._ensure_project_importable()
     assert sys.path[-1] == root
-
-
-def test_gate_rejections_are_summarised_by_rule():
-    from plugin.daily import rejections
-
-    def verdict(rule, passed, value, limit):
-        return SimpleNamespace(rule=rule, passed=passed, value=value, limit=limit)
-
-    candidates = [
-        (None, SimpleNamespace(verdicts=[verdict("min_words", False, "31 words", ">= 80 words"),
-                                         verdict("rep4", True, 0.01, "<= 0.2")])),
-        (None, SimpleNamespace(verdicts=[verdict("min_words", False, "12 words", ">= 80 words"),
-                                         verdict("rep4", False, 0.61, "<= 0.2")])),
-    ]
-    line = rejections(SimpleNamespace(candidates=candidates, report=[]))
-    assert line == ("min_words rejected 2 of 2 (e.g. 31 words, limit >= 80 words); "
-                    "rep4 rejected 1 of 2 (e.g. 0.61, limit <= 0.2)")
-    report = ["round 1 candidate 1: html: REJECT (<script>; limit none)", "round 1: every candidate was rejected"]
-    assert rejections(SimpleNamespace(report=report)) == "round 1 candidate 1: html: REJECT (<script>; limit none)"
