@@ -3,7 +3,16 @@
 # backfill, daily and report are this project's.
 
 VENV ?= .venv
-PY ?= $(if $(wildcard $(VENV)/bin/python),$(VENV)/bin/python,python3)
+# The Python every target runs: the project's environment in $(VENV), created (`make install`'s
+# recipe) the first time a target needs it and again when pyproject.toml changes; $(VENV)/.installed
+# records a finished install. Set PY (e.g. PY=python3) to use another Python as it is: then nothing
+# is installed.
+ifeq ($(origin PY),undefined)
+PY = $(VENV)/bin/python
+ENV = $(VENV)/.installed
+else
+ENV =
+endif
 PELICAN ?= $(PY) -m pelican
 PELICANOPTS ?=
 # What `make install` passes to pip for PyTorch, before everything else (pip arguments, e.g.
@@ -70,7 +79,8 @@ help:
 	@echo '                                                                            '
 	@echo 'Set-up:                                                                     '
 	@echo '   make install                     create .venv and install everything     '
-	@echo '   make test                        run the test suite                      '
+	@echo '   make test                        run the test suite (fetches the models first)'
+	@echo '   make models                      fetch the real test models into the cache '
 	@echo 'Writing and training:                                                       '
 	@echo '   make corpus                      content/ -> $(CORPUS) (+ corpus.json)   '
 	@echo '   make train [RUN=blog STEPS=1000] fine-tune GPT-2 on the corpus           '
@@ -95,34 +105,49 @@ help:
 	@echo 'Set the RELATIVE variable to 1 to enable relative urls                      '
 	@echo '                                                                            '
 
-install:
-	python3 -m venv $(VENV)
-	$(VENV)/bin/python -m pip install --upgrade pip
-	$(VENV)/bin/python -m pip install $(TORCH)
-	$(VENV)/bin/python -m pip install -e ".[dev]"
+define install-venv
+python3 -m venv $(VENV)
+$(VENV)/bin/python -m pip install --upgrade pip
+$(VENV)/bin/python -m pip install $(TORCH)
+$(VENV)/bin/python -m pip install -e ".[dev,gguf]"
+touch $(VENV)/.installed
+endef
 
-test:
+# `make install` always (re)installs; the other targets install only when $(VENV) is missing or
+# older than pyproject.toml.
+install:
+	$(install-venv)
+
+$(VENV)/.installed: pyproject.toml
+	$(install-venv)
+
+# The real GPT-2 tokenizer and SmolLM2-135M (about 100 MB, once) for the end-to-end tests, into
+# $${TPDNE_CACHE:-~/.cache/this-post-does-not-exist}, outside the repository.
+models: $(ENV)
+	PY="$(PY)" scripts/get-models.sh
+
+test: $(ENV) models
 	$(PY) -m pytest -q
 
-corpus:
+corpus: $(ENV)
 	$(PY) -m corpus_builder.cli -o $(CORPUS)
 
-train:
+train: $(ENV)
 	$(PY) -m trainer.cli fit --corpus $(CORPUS) --run $(RUN) --steps $(STEPS) $(TRAINOPTS)
 
 # The report of the model the site publishes with (DAILY_POST_MODEL, default models/demo).
-report: demo-model
+report: $(ENV) demo-model
 	@model="$$($(PY) -m plugin.settings model-path -s "$(CONFFILE)")" && \
 	echo "trainer report $$model" && $(PY) -m trainer.cli report "$$model" $(REPORTOPTS)
 
-html: demo-model
+html: $(ENV) demo-model
 	$(PELICAN) "$(INPUTDIR)" -o "$(OUTPUTDIR)" -s "$(CONFFILE)" $(PELICANOPTS)
 
 # Builds the offline demo model, only when DAILY_POST_MODEL is the demo model and it is missing
 # (a site pointed at its own model never gets here). A failure leaves the site buildable: the
 # plugin then says, in one warning, that there is no model. An interrupted build resumes next time
 # and still ends at DEMO_STEPS steps in all (--until-step, not --steps: that would be N more).
-demo-model:
+demo-model: $(ENV)
 	@if $(PY) -m plugin.settings demo-needed -s "$(CONFFILE)" >/dev/null; then \
 		echo "Building the demo model models/demo from $(INPUTDIR) ($(DEMO_STEPS) steps, a few CPU minutes, once)"; \
 		$(PY) -m corpus_builder.cli "$(INPUTDIR)" -s "$(CONFFILE)" -o "$(DEMO_CORPUS)" && \
@@ -131,10 +156,10 @@ demo-model:
 		|| echo "warning: building the demo model failed; the site builds without a machine-written post"; \
 	fi
 
-backfill: demo-model
+backfill: $(ENV) demo-model
 	$(PY) -m plugin.backfill -s "$(CONFFILE)" $(if $(DAYS),--days $(DAYS)) --ahead $(AHEAD)
 
-daily: demo-model
+daily: $(ENV) demo-model
 	$(PELICAN) "$(INPUTDIR)" -o "$(OUTPUTDIR)" -s "$(DAILY_CONF)" $(PELICANOPTS) $(DAILY_OPTS)
 ifeq ($(DAILY_COMMIT), 1)
 	@$(MAKE) --no-print-directory daily-commit
@@ -153,22 +178,22 @@ daily-commit:
 clean:
 	[ ! -d "$(OUTPUTDIR)" ] || rm -rf "$(OUTPUTDIR)"
 
-regenerate:
+regenerate: $(ENV)
 	$(PELICAN) -r "$(INPUTDIR)" -o "$(OUTPUTDIR)" -s "$(CONFFILE)" $(PELICANOPTS)
 
-serve:
+serve: $(ENV)
 	$(PELICAN) -l "$(INPUTDIR)" -o "$(OUTPUTDIR)" -s "$(CONFFILE)" $(PELICANOPTS)
 
-serve-global:
+serve-global: $(ENV)
 	$(PELICAN) -l "$(INPUTDIR)" -o "$(OUTPUTDIR)" -s "$(CONFFILE)" $(PELICANOPTS) -b $(SERVER)
 
-devserver:
+devserver: $(ENV)
 	$(PELICAN) -lr "$(INPUTDIR)" -o "$(OUTPUTDIR)" -s "$(CONFFILE)" $(PELICANOPTS)
 
-devserver-global:
+devserver-global: $(ENV)
 	$(PELICAN) -lr "$(INPUTDIR)" -o "$(OUTPUTDIR)" -s "$(CONFFILE)" $(PELICANOPTS) -b 0.0.0.0
 
-publish: demo-model
+publish: $(ENV) demo-model
 	$(PELICAN) "$(INPUTDIR)" -o "$(OUTPUTDIR)" -s "$(PUBLISHCONF)" $(PELICANOPTS)
 
 ssh_upload: publish
@@ -178,4 +203,4 @@ rsync_upload: publish
 	rsync -e "ssh -p $(SSH_PORT)" -P -rvzc --include tags --cleanup "$(OUTPUTDIR)"/ "$(SSH_USER)@$(SSH_HOST):$(SSH_TARGET_DIR)" --delete
 
 
-.PHONY: help install test corpus train report html demo-model backfill daily daily-commit clean regenerate serve serve-global devserver devserver-global publish ssh_upload rsync_upload
+.PHONY: help install models test corpus train report html demo-model backfill daily daily-commit clean regenerate serve serve-global devserver devserver-global publish ssh_upload rsync_upload

@@ -3,8 +3,16 @@
 They are session-scoped because every package needs one: the model is untrained (random
 weights), which is enough for the mechanics of training, sampling and publishing. Tests that need
 a model that has learnt something train their own copy.
+
+The real pretrained files (GPT-2's BPE files, SmolLM2-135M's GGUF) come from scripts/get-models.sh,
+which `make test` runs first; the fixtures gpt2_tokenizer_dir and smollm2_gguf find them in the same
+cache. When they are missing a test skips, or fails under CI (CI=true), where it must run.
 """
 from __future__ import annotations
+
+import importlib.util
+import os
+from pathlib import Path
 
 import pytest
 
@@ -44,3 +52,41 @@ def tiny_model_dir(tmp_path_factory, tiny_model_and_tokenizer):
     model.save_pretrained(folder, safe_serialization=True)
     tokenizer.save_pretrained(folder)
     return folder
+
+
+def model_cache() -> Path:
+    """Where scripts/get-models.sh puts the real models: $TPDNE_CACHE, else the XDG cache."""
+    if os.environ.get("TPDNE_CACHE"):
+        return Path(os.environ["TPDNE_CACHE"])
+    base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
+    return Path(base) / "this-post-does-not-exist"
+
+
+def _missing(what: str) -> None:
+    """Skip the test, or fail it under CI, where every test must run."""
+    message = f"{what}: run scripts/get-models.sh (`make test` does)"
+    if os.environ.get("CI", "").lower() not in ("", "0", "false", "no"):
+        pytest.fail(f"{message} [CI is set, so this fails instead of skipping]", pytrace=False)
+    pytest.skip(message)
+
+
+@pytest.fixture(scope="session")
+def gpt2_tokenizer_dir() -> Path:
+    """The folder with GPT-2's original BPE files, encoder.json and vocab.bpe."""
+    folder = model_cache() / "gpt2-tokenizer"
+    for name in ("encoder.json", "vocab.bpe"):
+        if not (folder / name).is_file() or (folder / name).stat().st_size == 0:
+            _missing(f"the GPT-2 tokenizer file {name} is not in {folder}")
+    return folder
+
+
+@pytest.fixture(scope="session")
+def smollm2_gguf() -> Path:
+    """SmolLM2-135M-Instruct as a .gguf file, with the packages that load it (the `gguf` extra)."""
+    path = model_cache() / "smollm2" / "SmolLM2-135M-Instruct.Q4_1.gguf"
+    if not path.is_file() or path.stat().st_size == 0:
+        _missing(f"SmolLM2 is not in {path}")
+    for package in ("gguf", "accelerate"):
+        if importlib.util.find_spec(package) is None:
+            _missing(f"loading a .gguf needs the {package} package (pip install -e '.[gguf]'; `make install` does)")
+    return path

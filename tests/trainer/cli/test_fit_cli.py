@@ -101,16 +101,11 @@ def test_torchrun_two_cpu_processes(tmp_path, corpus_file, tiny_model_dir):
 
 
 @pytest.mark.slow
-def test_smollm2_gguf_fine_tunes(tmp_path, corpus_file):
-    """The real pretrained path: SmolLM2-135M from its GGUF (../shared/tools/get-smollm2.sh DIR)."""
-    folder = Path(os.environ.get("SMOLLM2_DIR", "/work/models/smollm2"))
-    ggufs = sorted(folder.glob("*.gguf")) if folder.is_dir() else []
-    if not ggufs:
-        pytest.skip(f"no SmolLM2 .gguf in {folder} (set SMOLLM2_DIR)")
-    pytest.importorskip("gguf", reason="loading a .gguf needs the gguf package")
+def test_smollm2_gguf_fine_tunes(tmp_path, corpus_file, smollm2_gguf):
+    """The real pretrained path: SmolLM2-135M from its GGUF (scripts/get-models.sh; the smollm2_gguf fixture)."""
     from trainer.training.fit import FitConfig, fit
 
-    cfg = FitConfig(corpus=str(corpus_file), model=str(ggufs[0]), run=str(tmp_path / "smol"), steps=2, block_size=64,
+    cfg = FitConfig(corpus=str(corpus_file), model=str(smollm2_gguf), run=str(tmp_path / "smol"), steps=2, block_size=64,
                     batch_size=2, eval_every=2, sample_every=2, sample_length=16, precision="fp32", compile="off",
                     device="cpu", progress=False, val_fraction=0.2)
     result = fit(cfg)

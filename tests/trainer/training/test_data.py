@@ -35,11 +35,9 @@ def test_literal_delimiter_inside_a_post_stays_text(tiny_model_and_tokenizer):
     assert tokenizer.eos_token_id not in tokens.tolist()
 
 
-def test_gpt2_eos_is_50256(tmp_path):
-    """With the real GPT-2 BPE files (../shared/tools/get-gpt2-tokenizer.sh DIR, DIR in GPT2_TOKENIZER_DIR)."""
-    folder = Path(os.environ.get("GPT2_TOKENIZER_DIR", "/work/models/gpt2-tokenizer"))
-    if not (folder / "encoder.json").exists():
-        pytest.skip(f"GPT-2 tokenizer files not found in {folder} (set GPT2_TOKENIZER_DIR)")
+def test_gpt2_eos_is_50256(tmp_path, gpt2_tokenizer_dir):
+    """With the real GPT-2 BPE files (scripts/get-models.sh; the gpt2_tokenizer_dir fixture)."""
+    folder = gpt2_tokenizer_dir
     from transformers import GPT2TokenizerFast
 
     tokenizer = GPT2TokenizerFast(vocab=str(folder / "encoder.json"), merges=str(folder / "vocab.bpe"))
