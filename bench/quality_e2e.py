@@ -11,7 +11,7 @@ hand:
 2. a short calibration fit (``--steps 4``, thrown away) measures tokens/s on this machine;
 3. ``trainer fit --model SmolLM2...gguf --steps N`` with N chosen so that training plus its
    evaluations fit in ``--minutes``;
-4. ``trainer report OUT/NAME/run`` (held-out perplexity against the GGUF base model, samples,
+4. ``trainer report --run OUT/NAME/run`` (held-out perplexity against the GGUF base model, samples,
    memorisation, diversity).
 
 SmolLM2-135M-Instruct (GGUF) comes from ``../shared/tools/get-smollm2.sh DIR`` (needs
@@ -66,7 +66,7 @@ def markdown_fragment(name: str, manifest: dict, train: dict, figures: dict, cou
         f"| gate | {m['gate_passed']} of {m['samples']} samples pass; rejections "
         f"{', '.join(f'{k} {v}' for k, v in sorted(m['rejections'].items())) or 'none'} |",
         f"| copied ≥ {m['threshold']} tokens | {m['copied']} of {m['samples']} |",
-        f"| longest copied run | " + (f"{m['longest']['tokens']} tokens |" if m["longest"]
+        "| longest copied run | " + (f"{m['longest']['tokens']} tokens |" if m["longest"]
                                       else f"none of {m['window']} tokens or more |"),
         f"| distinct-2 samples / posts | {fmt(ds['distinct2'], 3)} / {fmt(dp['distinct2'], 3)} |",
         f"| rep-{ds['rep_n']} samples / posts | {fmt(ds['rep'], 3)} / {fmt(dp['rep'], 3)} |",
@@ -136,7 +136,7 @@ def main() -> int:
 
     # 4. the report
     t0 = time.time()
-    run([PY, "-m", "trainer.cli", "report", str(run_dir), "--batch", str(args.report_batch),
+    run([PY, "-m", "trainer.cli", "report", "--run", str(run_dir), "--batch", str(args.report_batch),
          "--length", str(args.report_length)])
     report_wall = time.time() - t0
 

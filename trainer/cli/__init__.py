@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import click
 
-from trainer.cli.fit import eval_command, fit_command
+from trainer.cli.evaluate import eval_command
+from trainer.cli.fit import fit_command
 from trainer.cli.report import report_command
 from trainer.cli.sample import sample_command
 
@@ -20,9 +21,12 @@ def main() -> None:
     \b
     Typical use, after `make corpus`:
       trainer fit --steps 1000                 # data/corpus.txt -> models/blog/
-      trainer eval --model models/blog         # held-out perplexity
+      trainer eval --run blog                  # held-out perplexity
       trainer sample --run blog -n 3 --gate    # three posts and the gate's verdicts
-      trainer report blog                      # models/blog/report.html
+      trainer report --run blog                # models/blog/report.html
+
+    Every command names its run with -r/--run NAME_OR_PATH (default: blog) and --models-dir DIR:
+    see README.md, 'Naming a run'.
     """
 
 

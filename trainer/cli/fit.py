@@ -1,20 +1,22 @@
-"""`trainer fit` and `trainer eval`: thin click layers over ``trainer.training.fit.fit`` and
-``trainer.evaluation.perplexity.perplexity``. Torch is imported only when a command runs."""
+"""`trainer fit`: a thin click layer over ``trainer.training.fit.fit``.
+
+Every option's default is ``FitConfig``'s (``trainer.cli.defaults``). Torch is imported when the
+command runs or prints its help (reading ``FitConfig``), never when the group is imported.
+"""
 from __future__ import annotations
 
 import dataclasses
-import logging
 import os
 import sys
 
 import click
-from click.core import ParameterSource
 
-from common.errors import fail
+from common.errors import UserError, fail
+from trainer.cli.defaults import defaults_of, load_fit_config
 from trainer.cli.log_setup import setup_logging
-from common.errors import TrainerError, UserError
+from trainer.cli.run_option import given, run_options
 
-log = logging.getLogger("trainer")
+fit_default = defaults_of(load_fit_config)
 
 FIT_HELP = """Fine-tune a causal LM (GPT-2 by default) on the corpus; resumable at any time.
 
@@ -37,63 +39,62 @@ same command again to resume (--steps N always means N more steps; --until-step 
 however often the command was interrupted). --fresh starts over.
 """
 
-EVAL_HELP = """Print the held-out perplexity of one or more models on a corpus.
-
-The held-out posts are the ones `trainer fit` holds out with the same --val-fraction, so a
-fine-tuned model is measured on posts it never saw. Lower is better; compare models that share a
-tokenizer (perplexity is per token).
-
-\b
-Examples:
-  trainer eval --model gpt2 --model models/blog      # base vs fine-tuned
-  trainer eval --model models/blog --all-posts       # every post (includes training posts)
-  trainer eval --model models/demo --corpus other/corpus.txt
-"""
-
 
 @click.command("fit", help=FIT_HELP, short_help="Fine-tune GPT-2 on the corpus (resumable).")
-@click.option("--corpus", default="data/corpus.txt", show_default=True, help="Corpus file from `make corpus`.")
-@click.option("--model", default="gpt2", show_default=True,
+@click.option("--corpus", default=fit_default("corpus"), show_default=True, type=str,
+              help="Corpus file from `make corpus`.")
+@click.option("--model", default=fit_default("model"), show_default=True, type=str,
               help="Base model: a Hugging Face id, a local model folder, or a .gguf file.")
-@click.option("--run", "-r", "run", default="blog", show_default=True,
-              help="Run name: writes models/NAME/ (a value with a slash is used as the folder). "
-                   "Under torchrun write -r NAME: torchrun reads --run as its own --run-path.")
-@click.option("--steps", default=1000, show_default=True, type=click.IntRange(min=1),
+@run_options("The run to write (created, or resumed): a name under --models-dir or a path. Under "
+             "torchrun write -r NAME: torchrun reads --run as its own --run-path.",
+             default=fit_default("run"), models_dir=fit_default("models_dir"))
+@click.option("--steps", default=fit_default("steps"), show_default=True, type=click.IntRange(min=1),
               help="Optimizer steps to run now; on a resumed run, N more.")
 @click.option("--until-step", type=click.IntRange(min=1), default=None, metavar="N",
               help="Instead of --steps: train until step N in all (a resumed run trains the steps "
                    "left), so rerunning an interrupted command ends where it would have.")
 @click.option("--from-scratch", is_flag=True, help="Train a fresh GPT-2 and a tokenizer built on the corpus (no download).")
-@click.option("--size", default="tiny", show_default=True, type=click.Choice(["tiny", "small", "gpt2"]),
+@click.option("--size", default=fit_default("size"), show_default=True, type=click.Choice(["tiny", "small", "gpt2"]),
               help="Model size for --from-scratch.")
-@click.option("--block-size", type=click.IntRange(min=2), default=None,
+@click.option("--block-size", type=click.IntRange(min=2), default=fit_default("block_size"),
               help="Tokens per training window [default: min(1024, model context)]; shorter corpora use shorter windows.")
-@click.option("--batch-size", default=8, show_default=True, type=click.IntRange(min=1), help="Windows per micro-batch.")
-@click.option("--grad-accum", default=1, show_default=True, type=click.IntRange(min=1),
+@click.option("--batch-size", default=fit_default("batch_size"), show_default=True, type=click.IntRange(min=1),
+              help="Windows per micro-batch.")
+@click.option("--grad-accum", default=fit_default("grad_accum"), show_default=True, type=click.IntRange(min=1),
               help="Micro-batches per optimizer step (same result, less memory).")
-@click.option("--lr", type=click.FloatRange(min=0, min_open=True), default=None,
+@click.option("--lr", type=click.FloatRange(min=0, min_open=True), default=fit_default("lr"),
               help="Peak learning rate [default: 5e-5 fine-tuning; from scratch 3e-3 tiny, 1e-3 small, 6e-4 gpt2].")
-@click.option("--warmup", type=click.IntRange(min=0), default=None,
+@click.option("--warmup", type=click.IntRange(min=0), default=fit_default("warmup"),
               help="Linear warmup steps [default: 10% of --steps, at most 100].")
-@click.option("--schedule", default="cosine", show_default=True, type=click.Choice(["cosine", "constant"]),
+@click.option("--schedule", default=fit_default("schedule"), show_default=True,
+              type=click.Choice(["cosine", "constant"]),
               help="Learning-rate schedule after warmup (cosine decays to 10% of --lr).")
-@click.option("--weight-decay", default=0.01, show_default=True, type=float, help="AdamW weight decay.")
-@click.option("--val-fraction", default=0.1, show_default=True, type=float,
+@click.option("--weight-decay", default=fit_default("weight_decay"), show_default=True, type=float,
+              help="AdamW weight decay.")
+@click.option("--val-fraction", default=fit_default("val_fraction"), show_default=True, type=float,
               help="Share of whole posts held out for validation (at least one when there are 2+).")
-@click.option("--eval-every", default=100, show_default=True, type=click.IntRange(min=1), help="Validate every N steps.")
-@click.option("--sample-every", default=200, show_default=True, type=click.IntRange(min=0),
+@click.option("--eval-every", default=fit_default("eval_every"), show_default=True, type=click.IntRange(min=1),
+              help="Validate every N steps.")
+@click.option("--sample-every", default=fit_default("sample_every"), show_default=True, type=click.IntRange(min=0),
               help="Print and save samples every N steps (0: never).")
-@click.option("--sample-num", default=1, show_default=True, type=click.IntRange(min=0), help="Samples each time.")
-@click.option("--sample-length", default=200, show_default=True, type=click.IntRange(min=1), help="Tokens per sample.")
-@click.option("--save-every", default=100, show_default=True, type=click.IntRange(min=1), help="Checkpoint every N steps.")
-@click.option("--keep", default=3, show_default=True, type=click.IntRange(min=1), help="Checkpoints to keep.")
-@click.option("--seed", default=1234, show_default=True, type=int, help="Random seed (data order, dropout, samples).")
-@click.option("--precision", default="auto", show_default=True, type=click.Choice(["auto", "bf16", "fp16", "fp32"]),
+@click.option("--sample-num", default=fit_default("sample_num"), show_default=True, type=click.IntRange(min=0),
+              help="Samples each time.")
+@click.option("--sample-length", default=fit_default("sample_length"), show_default=True,
+              type=click.IntRange(min=1), help="Tokens per sample.")
+@click.option("--save-every", default=fit_default("save_every"), show_default=True, type=click.IntRange(min=1),
+              help="Checkpoint every N steps.")
+@click.option("--keep", default=fit_default("keep"), show_default=True, type=click.IntRange(min=1),
+              help="Checkpoints to keep.")
+@click.option("--seed", default=fit_default("seed"), show_default=True, type=int,
+              help="Random seed (data order, dropout, samples).")
+@click.option("--precision", default=fit_default("precision"), show_default=True,
+              type=click.Choice(["auto", "bf16", "fp16", "fp32"]),
               help="auto: bf16 on GPUs that have it (else fp16), bf16 on CPUs with native bf16, else fp32.")
-@click.option("--compile", "compile_mode", default="auto", show_default=True, type=click.Choice(["auto", "on", "off"]),
-              help="torch.compile the model (auto: on CUDA).")
+@click.option("--compile", "compile_mode", default=fit_default("compile"), show_default=True,
+              type=click.Choice(["auto", "on", "off"]), help="torch.compile the model (auto: on CUDA).")
 @click.option("--grad-checkpointing", is_flag=True, help="Recompute activations in backward: much less memory, ~30% slower.")
-@click.option("--device", default="auto", show_default=True, help="auto, cuda, cuda:N, mps or cpu.")
+@click.option("--device", default=fit_default("device"), show_default=True, type=str,
+              help="auto, cuda, cuda:N, mps or cpu.")
 @click.option("--fresh", is_flag=True, help="Start the run over instead of resuming (the old model stays until the new one is written).")
 @click.option("--no-progress", is_flag=True, help="No progress bar (logs only).")
 @click.option("-v", "--verbose", is_flag=True, help="More detail in the logs.")
@@ -104,8 +105,7 @@ def fit_command(**options) -> None:
     options["compile"] = options.pop("compile_mode")
     options["progress"] = not options.pop("no_progress")
     until = options.pop("until_step")
-    steps_given = click.get_current_context().get_parameter_source("steps") is not ParameterSource.DEFAULT
-    if until is not None and steps_given:
+    if until is not None and given("steps"):
         raise click.UsageError("give --steps N (N more steps) or --until-step N (up to step N), not both")
     try:
         config = FitConfig(**options)
@@ -165,60 +165,3 @@ def steps_until(config, until: int) -> int | None:
     if finished >= until and finished == latest.step:
         return None
     return max(1, until - latest.step)
-
-
-@click.command("eval", help=EVAL_HELP, short_help="Held-out perplexity of a model on the corpus.")
-@click.option("--model", "models", multiple=True, default=["models/blog"], show_default=True,
-              help="Model folder, .gguf file or Hugging Face id; repeat to compare.")
-@click.option("--corpus", default="data/corpus.txt", show_default=True, help="Corpus file.")
-@click.option("--val-fraction", type=float, default=None,
-              help="Held-out share of posts [default: the run's, from its train.json, else 0.1].")
-@click.option("--all-posts", is_flag=True, help="Measure every post, not only the held-out ones.")
-@click.option("--block-size", type=click.IntRange(min=2), default=None, help="Window length [default: min(1024, context)].")
-@click.option("--batch-size", default=8, show_default=True, type=click.IntRange(min=1), help="Windows per batch.")
-@click.option("--device", default="auto", show_default=True, help="auto, cuda, mps or cpu.")
-@click.option("--precision", default="fp32", show_default=True, type=click.Choice(["auto", "bf16", "fp16", "fp32"]))
-@click.option("-v", "--verbose", is_flag=True, help="More detail in the logs.")
-def eval_command(models, corpus, val_fraction, all_posts, block_size, batch_size, device, precision, verbose) -> None:
-    setup_logging(verbose)
-    try:
-        for ref in models:
-            click.echo(evaluate_model(ref, corpus, val_fraction=val_fraction, all_posts=all_posts,
-                                      block_size=block_size, batch_size=batch_size, device=device,
-                                      precision=precision))
-    except UserError as exc:
-        fail(exc)
-
-
-def evaluate_model(ref: str, corpus_path: str, *, val_fraction: float | None = None, all_posts: bool = False,
-                   block_size: int | None = None, batch_size: int = 8, device: str = "auto",
-                   precision: str = "fp32") -> str:
-    """One line: the perplexity of model ``ref`` on the held-out posts of the corpus."""
-    from trainer.training import data
-    from trainer.devices import pick_device, resolve_precision
-    from trainer.evaluation.perplexity import perplexity
-    from trainer.model_loading import EVAL_HINT, load_model
-
-    corpus = data.read_corpus(corpus_path)
-    if val_fraction is None:
-        from trainer.runs import read_summary
-
-        try:
-            val_fraction = float(read_summary(ref, missing_ok=True).get("val_fraction", 0.1))
-        except (ValueError, TypeError):
-            val_fraction = 0.1
-    if all_posts:
-        documents, label = corpus.documents, f"all {len(corpus.documents)} posts"
-    else:
-        _train, val = data.held_out_split(corpus.documents, val_fraction)
-        if not val:
-            raise TrainerError(f"no held-out posts in {corpus.path} (it has {len(corpus.documents)}): use --all-posts")
-        documents, label = [corpus.documents[i] for i in val], f"{len(val)} held-out post{'s' * (len(val) > 1)}"
-    model, tokenizer = load_model(ref, hint=EVAL_HINT)
-    torch_device = pick_device(device)
-    precision = resolve_precision(torch_device, precision)
-    model.to(torch_device)
-    result = perplexity(model, tokenizer, documents, block_size, batch_size=batch_size, device=torch_device,
-                        precision=precision)
-    return (f"{ref}: perplexity {result.perplexity:.2f} (loss {result.loss:.4f} nats/token) on {label}, "
-            f"{result.tokens:,} tokens, block {result.block_size}")

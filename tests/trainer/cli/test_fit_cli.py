@@ -12,7 +12,8 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from trainer.cli.fit import eval_command, fit_command
+from trainer.cli.evaluate import eval_command
+from trainer.cli.fit import fit_command
 
 ROOT = Path(__file__).resolve().parents[3]
 TINY = ["--block-size", "32", "--batch-size", "2", "--device", "cpu", "--precision", "fp32", "--compile", "off",
@@ -47,7 +48,7 @@ def test_fit_then_eval_agree_on_validation_loss(tmp_path, corpus_file, tiny_mode
     assert result.output.startswith("done: step 3") and str(run) in result.output
     summary = json.loads((run / "train.json").read_text())
 
-    evaluated = CliRunner().invoke(eval_command, ["--model", str(tiny_model_dir), "--model", str(run),
+    evaluated = CliRunner().invoke(eval_command, ["--model", str(tiny_model_dir), "--run", str(run),
                                                   "--corpus", str(corpus_file), "--block-size", "32", "--device", "cpu"])
     assert evaluated.exit_code == 0, evaluated.output
     base_line, tuned_line = evaluated.output.strip().splitlines()

@@ -20,7 +20,7 @@ def test_prints_posts_for_a_run_name(tiny_model_dir):
     assert result.exit_code == 0, result.output
     assert result.stdout.count("=== round 1 candidate") == 2
     assert result.stdout.count("\n# ") + result.stdout.startswith("# ") >= 2
-    again = run("--model", tiny_model_dir, "-n", 2, "--seed", 7, "--length", 12,
+    again = run("--run", tiny_model_dir, "-n", 2, "--seed", 7, "--length", 12,
                 "--precision", "fp32", "--threads", 1)
     assert again.exit_code == 0, again.output
     assert again.stdout == result.stdout  # the same posts (log lines go to stderr)
@@ -28,7 +28,7 @@ def test_prints_posts_for_a_run_name(tiny_model_dir):
 
 def test_out_writes_markdown_files_with_metadata(tiny_model_dir, tmp_path):
     out = tmp_path / "samples"
-    result = run("--model", tiny_model_dir, "-n", 2, "--seed", 3, "--length", 12, "--out", out,
+    result = run("--run", tiny_model_dir, "-n", 2, "--seed", 3, "--length", 12, "--out", out,
                  "--threads", 1)
     assert result.exit_code == 0, result.output
     files = sorted(out.glob("*.md"))
@@ -39,7 +39,7 @@ def test_out_writes_markdown_files_with_metadata(tiny_model_dir, tmp_path):
 
 
 def test_gate_shows_each_verdict_and_the_outcome(overfit_run):
-    result = run("--model", overfit_run, "-n", 2, "--length", 120, "--gate", "--min-words", 5,
+    result = run("--run", overfit_run, "-n", 2, "--length", 120, "--gate", "--min-words", 5,
                  "--threads", 1, "--precision", "fp32")
     assert "  - memorised: REJECT (longest shared run" in result.output
     assert "  - length: pass" in result.output
@@ -50,9 +50,9 @@ def test_gate_shows_each_verdict_and_the_outcome(overfit_run):
 
 
 def test_missing_model_is_one_line_without_traceback(tmp_path):
-    result = run("--model", tmp_path / "nothing-here")
+    result = run("--run", tmp_path / "nothing-here")
     assert result.exit_code == 1
-    assert result.stderr.startswith("error: model folder not found:")  # as every trainer command
+    assert result.stderr.startswith("error: no run folder ")  # as every trainer command (trainer.runs)
     assert "Traceback" not in result.output and result.output.count("\n") == 1
 
 
@@ -79,7 +79,7 @@ def test_out_with_html_escape_writes_the_text_escaped_once(tiny_model_dir, tmp_p
         Candidate(text=sample, token_ids=[0] * 40, seed=seed, index=i, mean_logprob=-1.0, stop="eos")
         for i in range(n)])
     out = tmp_path / "drafts"
-    result = run("--model", tiny_model_dir, "--gate", "--html", "escape", "--min-words", 10,
+    result = run("--run", tiny_model_dir, "--gate", "--html", "escape", "--min-words", 10,
                  "--out", out, "--threads", 1, "--precision", "fp32")
     assert result.exit_code == 0, result.output
     [written] = out.glob("*.md")
