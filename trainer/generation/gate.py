@@ -64,6 +64,8 @@ class GateSettings:
 
 @dataclass
 class Verdict:
+    """One rule's decision on one candidate: passed or not, what was measured, and the limit."""
+
     rule: str
     passed: bool
     value: object  # the measured value
@@ -78,6 +80,8 @@ class Verdict:
 
 @dataclass
 class Assessment:
+    """Every rule's verdict on one candidate, and the measured figures (recorded in post.gate)."""
+
     verdicts: list[Verdict] = field(default_factory=list)
     figures: dict = field(default_factory=dict)  # the measured values, for post.gate
 
