@@ -199,7 +199,7 @@ class TrainWindows:
 
     def batch(self, step: int, micro: int = 0) -> tuple[torch.Tensor, torch.Tensor]:
         """The ``micro``-th batch of ``step``: two LongTensors of shape (batch_size, block)."""
-        generator = torch.Generator().manual_seed(_mix(self.seed, self.rank, step, micro))
+        generator = torch.Generator().manual_seed(mix_seed(self.seed, self.rank, step, micro))
         high = len(self.stream) - self.block  # starts in [0, high)
         starts = torch.randint(0, high, (self.batch_size,), generator=generator)
         rows = torch.stack([self.stream[s:s + self.block + 1] for s in starts.tolist()])
@@ -227,7 +227,8 @@ class TrainWindows:
         self.micro = 0
 
 
-def _mix(*values: int) -> int:
+def mix_seed(*values: int) -> int:
+    """A 63-bit seed that depends on every one of ``values`` (seed, rank, step, ...)."""
     digest = hashlib.sha256(",".join(str(v) for v in values).encode()).digest()
     return int.from_bytes(digest[:8], "little") & ((1 << 63) - 1)
 

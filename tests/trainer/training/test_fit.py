@@ -8,7 +8,7 @@ import pytest
 import torch
 from safetensors.torch import load_file
 
-from trainer.training import fit as fit_module
+from trainer.training import model_prep
 from trainer.training.checkpoint import list_checkpoints
 from common.errors import OutOfMemory, RunFolderError, TrainerError
 from trainer.training.fit import StopSignal, fit
@@ -141,8 +141,6 @@ def test_out_of_memory_is_one_message_with_what_to_try(fit_config, monkeypatch):
     def oom(*args, **kwargs):
         raise torch.OutOfMemoryError("CUDA out of memory. Tried to allocate 2.00 GiB")
 
-    from trainer.training import model_prep
-
     monkeypatch.setattr(model_prep.CausalLMObjective, "forward", oom)  # the training step's forward
     with pytest.raises(OutOfMemory) as error:
         fit(fit_config(batch_size=8, grad_accum=1))
@@ -183,11 +181,11 @@ def test_small_models_train_on_one_cpu_thread_and_the_thread_count_is_restored(f
 
     monkeypatch.delenv("OMP_NUM_THREADS", raising=False)
     tiny, gpt2 = GPT2Config(n_embd=128), GPT2Config(n_embd=768)
-    assert fit_module.cpu_threads_for(type("M", (), {"config": tiny})(), "cpu") == 1
-    assert fit_module.cpu_threads_for(type("M", (), {"config": gpt2})(), "cpu") is None
-    assert fit_module.cpu_threads_for(type("M", (), {"config": tiny})(), "cuda") is None
+    assert model_prep.cpu_threads_for(type("M", (), {"config": tiny})(), "cpu") == 1
+    assert model_prep.cpu_threads_for(type("M", (), {"config": gpt2})(), "cpu") is None
+    assert model_prep.cpu_threads_for(type("M", (), {"config": tiny})(), "cuda") is None
     monkeypatch.setenv("OMP_NUM_THREADS", "2")
-    assert fit_module.cpu_threads_for(type("M", (), {"config": tiny})(), "cpu") is None
+    assert model_prep.cpu_threads_for(type("M", (), {"config": tiny})(), "cpu") is None
     monkeypatch.delenv("OMP_NUM_THREADS")
 
     before = torch.get_num_threads()
@@ -204,7 +202,7 @@ def test_small_models_train_on_one_cpu_thread_and_the_thread_count_is_restored(f
 def test_samples_longer_than_the_models_context_are_cut_to_fit(tiny_model_and_tokenizer, monkeypatch):
     """--sample-length 200 (the default) on a model with a 128-token context asks for at most 127
     new tokens (the EOS start token takes one position), never more than the model can hold."""
-    from trainer.training.fit import generate_samples
+    from trainer.training.samples import generate_samples
 
     model, tokenizer = tiny_model_and_tokenizer
     assert model.config.n_positions == 128
