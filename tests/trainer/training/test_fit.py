@@ -197,22 +197,3 @@ def test_small_models_train_on_one_cpu_thread_and_the_thread_count_is_restored(f
         assert torch.get_num_threads() == 2  # fit leaves the process as it found it
     finally:
         torch.set_num_threads(before)
-
-
-def test_samples_longer_than_the_models_context_are_cut_to_fit(tiny_model_and_tokenizer, monkeypatch):
-    """--sample-length 200 (the default) on a model with a 128-token context asks for at most 127
-    new tokens (the EOS start token takes one position), never more than the model can hold."""
-    from trainer.training.samples import generate_samples
-
-    model, tokenizer = tiny_model_and_tokenizer
-    assert model.config.n_positions == 128
-    asked = []
-    original = model.generate
-
-    def spy(*args, **kwargs):
-        asked.append(kwargs["max_new_tokens"])
-        return original(*args, **kwargs)
-
-    monkeypatch.setattr(model, "generate", spy)
-    samples = generate_samples(model, tokenizer, num=1, length=200, seed=0, device="cpu")
-    assert asked == [127] and len(samples) == 1
