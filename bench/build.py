@@ -23,8 +23,7 @@ import time
 from pathlib import Path
 from types import SimpleNamespace
 
-REPO = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(REPO))
+REPO = Path(__file__).resolve().parents[1]  # the project is installed in .venv (make install)
 
 
 def prepare_site(folder: Path, day: dt.date) -> None:
@@ -32,9 +31,9 @@ def prepare_site(folder: Path, day: dt.date) -> None:
         shutil.copytree(REPO / name, folder / name, ignore=shutil.ignore_patterns("generated"))
     shutil.copy2(REPO / "pelicanconf.py", folder / "pelicanconf.py")
     from plugin import store
-    from plugin.settings import apply_defaults
+    from plugin.settings import DailyPostSettings
 
-    settings = apply_defaults({"SITENAME": "bench", "TIMEZONE": "UTC"})
+    settings = DailyPostSettings.from_pelican({"SITENAME": "bench", "TIMEZONE": "UTC"})
     post = SimpleNamespace(title="A post the machine wrote earlier", seed=1, model={"name": "demo"},
                            body="The wind came round to the north.\n\nThe gauge read four millimetres.",
                            settings={}, gate={})

@@ -1,25 +1,13 @@
 """Pelican plugin: every build publishes today's machine-written post, once, safely.
 
-Enable it with ``PLUGINS = ["plugin"]`` (and ``PLUGIN_PATHS = ["path/to/this/checkout"]`` unless
-the project is pip-installed). Settings: ``DAILY_POST_*`` (see plugin/settings.py and the README).
-Importing this package never imports torch: the sampler is loaded only when a post is missing.
+Enable it with ``PLUGINS = ["plugin"]``. The project must be installed in the Python that runs
+Pelican (``make install``, or ``pip install -e .`` from this checkout): the plugin imports its
+sibling packages (``common``, and ``trainer`` when a post must be written) as installed packages;
+``PLUGIN_PATHS`` alone does not make them importable. Settings: ``DAILY_POST_*`` (see
+plugin/settings.py and the README), read once at ``initialized``. Importing this package never
+imports torch: the sampler is loaded only when a post is missing.
 """
 from __future__ import annotations
-
-import importlib.util
-import sys
-from pathlib import Path
-
-
-def _ensure_project_importable() -> None:
-    """Loaded through PLUGIN_PATHS from a checkout that is not pip-installed: make its sibling
-    packages (corpus_builder, trainer) importable too."""
-    root = Path(__file__).resolve().parent.parent
-    if importlib.util.find_spec("corpus_builder") is None and (root / "corpus_builder").is_dir():
-        sys.path.append(str(root))
-
-
-_ensure_project_importable()
 
 
 def register() -> None:

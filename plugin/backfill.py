@@ -15,18 +15,18 @@ import sys
 
 import click
 
-from . import dates
 from common.errors import one_line
 
+from . import dates
 from .daily import Outcome, publish
-from .settings import SettingsError, _read, get
+from .settings import DailyPostSettings, SettingsError
 
 
-def backfill(settings: dict, days: int | None = None, ahead: int = 0,
+def backfill(settings: DailyPostSettings, days: int | None = None, ahead: int = 0,
              today: dt.date | None = None, sampler=None) -> Outcome:
     """Write the missing posts from ``days`` before ``today`` to ``ahead`` days after it."""
     today = today or dates.today(settings)
-    back = int(get(settings, "DAILY_POST_BACKFILL_DAYS") if days is None else days)
+    back = settings.backfill_days if days is None else int(days)
     if back < 0 or ahead < 0:
         raise SettingsError(f"--days ({back}) and --ahead ({ahead}) must be 0 or more")
     return publish(settings, dates.day_range(today, back=back, ahead=ahead), sampler=sampler)
@@ -56,7 +56,7 @@ def main(conf: str, days: int | None, ahead: int, today: str | None) -> None:
     except ValueError:
         raise click.BadParameter(f"{today!r} is not a date: use YYYY-MM-DD", param_hint="--date") from None
     try:
-        settings = _read(conf)
+        settings = DailyPostSettings.from_file(conf)
         outcome = backfill(settings, days=days, ahead=ahead, today=day)
     except SettingsError as err:
         raise click.ClickException(str(err)) from None

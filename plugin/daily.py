@@ -15,7 +15,7 @@ from common.errors import UserError
 
 from . import store
 from .dates import seed_for
-from .settings import generated_folder, get, is_demo_model, model_path
+from .settings import DailyPostSettings
 
 logger = logging.getLogger(__name__)
 
@@ -31,18 +31,18 @@ class Outcome:
     failures: list[str] = field(default_factory=list)  # one line per day that got no post
 
 
-def publish(settings: dict, days: list[dt.date], sampler=None) -> Outcome:
+def publish(settings: DailyPostSettings, days: list[dt.date], sampler=None) -> Outcome:
     """Write a post for every day in ``days`` that has none. Errors loading the model raise;
     a day whose candidates the gate rejects is reported in ``Outcome.failures``."""
     from . import generate  # torch-free itself; it imports the trainer only when called
 
-    folder = generated_folder(settings)
+    folder = settings.generated_folder
     outcome = Outcome(existing=store.posts_by_day(folder))
     if not [day for day in days if day not in outcome.existing]:
         return outcome
     if sampler is None:  # loaded before the lock: without a model nothing is created in content/
-        sampler = generate.load_sampler(model_path(settings), str(get(settings, "DAILY_POST_PRECISION")),
-                                        demo=is_demo_model(settings))
+        sampler = generate.load_sampler(settings.model_path, settings.precision,
+                                        demo=settings.is_demo_model)
     with store.folder_lock(folder):
         store.remove_stale_temps(folder)  # what builds killed while writing left behind
         outcome.existing = store.posts_by_day(folder)  # another build may have written them

@@ -9,25 +9,15 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import os
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from .settings import SettingsError, get
+from .settings import DailyPostSettings, SettingsError
 
 DATE_ENV = "DAILY_POST_DATE"
 
 
-def site_zone(settings: dict) -> ZoneInfo:
-    name = settings.get("TIMEZONE") or "UTC"
-    try:
-        return ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError) as err:
-        raise SettingsError(f"TIMEZONE {name!r} is not a known time zone (e.g. 'Europe/Stockholm')") from err
-
-
-def today(settings: dict, environ: dict | None = None, now: dt.datetime | None = None) -> dt.date:
+def today(settings: DailyPostSettings, environ: dict | None = None, now: dt.datetime | None = None) -> dt.date:
     """The build date in the site's time zone (see the module docstring for the overrides)."""
     environ = os.environ if environ is None else environ
-    zone = site_zone(settings)
     fixed = (environ.get(DATE_ENV) or "").strip()
     if fixed:
         try:
@@ -40,30 +30,19 @@ def today(settings: dict, environ: dict | None = None, now: dt.datetime | None =
             seconds = int(epoch)
         except ValueError as err:
             raise SettingsError(f"SOURCE_DATE_EPOCH={epoch!r} is not a number of seconds") from err
-        return dt.datetime.fromtimestamp(seconds, tz=zone).date()
+        return dt.datetime.fromtimestamp(seconds, tz=settings.zone).date()
     now = now or dt.datetime.now(dt.timezone.utc)
-    return now.astimezone(zone).date()
+    return now.astimezone(settings.zone).date()
 
 
-def seed_for(day: dt.date, settings: dict) -> int:
+def seed_for(day: dt.date, settings: DailyPostSettings) -> int:
     """A stable 31-bit seed from the date and the site (SITENAME, or DAILY_POST_SEED_SALT).
 
     SITEURL is left out on purpose: it differs between pelicanconf and publishconf, and the same
     date must give the same post whichever of them builds it.
     """
-    salt = get(settings, "DAILY_POST_SEED_SALT")
-    if salt is None:
-        salt = settings.get("SITENAME") or ""
-    digest = hashlib.sha256(f"{salt}\n{day.isoformat()}".encode("utf-8")).hexdigest()
+    digest = hashlib.sha256(f"{settings.seed_salt}\n{day.isoformat()}".encode("utf-8")).hexdigest()
     return int(digest[:8], 16) & 0x7FFFFFFF
-
-
-def post_time(settings: dict) -> dt.time:
-    value = str(get(settings, "DAILY_POST_TIME"))
-    try:
-        return dt.time.fromisoformat(value)
-    except ValueError as err:
-        raise SettingsError(f"DAILY_POST_TIME={value!r} is not a time of day: use HH:MM") from err
 
 
 def day_range(end: dt.date, back: int, ahead: int = 0) -> list[dt.date]:

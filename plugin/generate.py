@@ -10,7 +10,7 @@ from pathlib import Path
 
 from common.errors import ModelError
 
-from .settings import SettingsError, get
+from .settings import DailyPostSettings, SettingsError
 
 
 class ModelMissing(ModelError):
@@ -30,8 +30,8 @@ def load_sampler(model_path: Path, precision: str = "auto", demo: bool = False):
 
 
 def _build(cls, values: dict, setting: str):
-    if not isinstance(values, dict):
-        raise SettingsError(f"{setting} must be a dict of options, got {values!r}")
+    """The sampler's settings object from a setting's options (DailyPostSettings checked that
+    they are a dict; only the sampler knows their names)."""
     try:
         return cls(**values)
     except TypeError as err:
@@ -39,17 +39,15 @@ def _build(cls, values: dict, setting: str):
         raise SettingsError(f"{setting} has an option the sampler does not know ({err}); known: {known}") from err
 
 
-def sample(sampler, seed: int, settings: dict):
+def sample(sampler, seed: int, settings: DailyPostSettings):
     """Best-of-N sampling through the quality gate: returns the sampler's result object."""
     from trainer.generation.gate import GateSettings
     from trainer.generation.sampler import SamplingSettings
 
-    sampling = _build(SamplingSettings, get(settings, "DAILY_POST_SAMPLING"), "DAILY_POST_SAMPLING")
-    gate = _build(GateSettings, get(settings, "DAILY_POST_GATE"), "DAILY_POST_GATE")
     return sampler.best_post(
         seed=seed,
-        settings=sampling,
-        gate=gate,
-        candidates=int(get(settings, "DAILY_POST_CANDIDATES")),
-        rounds=int(get(settings, "DAILY_POST_ROUNDS")),
+        settings=_build(SamplingSettings, dict(settings.sampling), "DAILY_POST_SAMPLING"),
+        gate=_build(GateSettings, dict(settings.gate), "DAILY_POST_GATE"),
+        candidates=settings.candidates,
+        rounds=settings.rounds,
     )

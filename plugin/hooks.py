@@ -1,6 +1,9 @@
 """Pelican signal receivers. Module-level functions: Pelican holds receivers by weak reference.
 
-- ``initialized``: fill in the DAILY_POST_* defaults (templates read them from the context).
+- ``initialized``: read and check the settings once into a ``DailyPostSettings``, kept in
+  Pelican's settings under ``SETTINGS_KEY`` (the other receivers use only that object), and fill in
+  the DAILY_POST_* defaults for the templates. A bad setting is one warning naming it, and the
+  plugin sits the build out.
 - ``article_generator_init``: before any article is read, write the missing post(s) into the
   generated folder, so Pelican reads them like every other post (index, feeds, archives,
   categories, tags); put DAILY_POST_MACHINE into the context.
@@ -17,7 +20,7 @@ from __future__ import annotations
 import logging
 
 from . import dates, machine
-from .settings import SettingsError, apply_defaults, folder_is_read, generated_folder, get
+from .settings import SETTINGS_KEY, DailyPostSettings, SettingsError, apply_defaults
 
 logger = logging.getLogger(__name__)
 
@@ -43,69 +46,82 @@ def strict_failure_filter(record: logging.LogRecord) -> bool:
     return True
 
 
-def _fail(settings: dict, message: str, err: BaseException | None = None) -> None:
-    if get(settings, "DAILY_POST_STRICT"):
+def _fail(strict: bool, message: str, err: BaseException | None = None, without: str = "it") -> None:
+    if strict:
         from .daily import DailyPostError
 
         raise DailyPostError(f"{message}; the build fails because DAILY_POST_STRICT = True") from err
-    logger.warning("%s. The site was built without it (DAILY_POST_STRICT = True fails the build instead).",
-                   message)
+    logger.warning("%s. The site was built without %s (DAILY_POST_STRICT = True fails the build instead).",
+                   message, without)
+
+
+def _daily(settings: dict) -> DailyPostSettings | None:
+    """The object ``on_initialized`` read for this Pelican; None when this plugin is not among its
+    PLUGINS or its settings are bad (already reported)."""
+    daily = settings.get(SETTINGS_KEY)
+    return daily if isinstance(daily, DailyPostSettings) else None
 
 
 def on_initialized(pelican) -> None:
-    if _loaded(pelican.settings):
-        apply_defaults(pelican.settings)
-
-
-def on_article_generator_init(generator) -> None:
-    settings = generator.settings
+    settings = pelican.settings
     if not _loaded(settings):
         return
     apply_defaults(settings)
+    settings[SETTINGS_KEY] = None
     try:
-        generator.context["DAILY_POST_MACHINE"] = machine.describe(settings)
+        settings[SETTINGS_KEY] = DailyPostSettings.from_pelican(settings)
+    except SettingsError as err:
+        _fail(bool(settings.get("DAILY_POST_STRICT")), f"daily post: {err}", err, without="the plugin")
+
+
+def on_article_generator_init(generator) -> None:
+    daily = _daily(generator.settings)
+    if daily is None:
+        return
+    try:
+        generator.context["DAILY_POST_MACHINE"] = machine.describe(daily)
     except Exception as err:  # the machine page is decoration: never worth a failed build
         logger.warning("daily post: cannot describe the model for the machine page: %s", err)
         generator.context["DAILY_POST_MACHINE"] = None
-    if not get(settings, "DAILY_POST_ENABLED"):
+    if not daily.enabled:
         return
     day = None
     try:
-        day = dates.today(settings)
-        if not folder_is_read(settings):
+        day = dates.today(daily)
+        if not daily.folder_is_read:
             logger.warning("daily post: %s is not under ARTICLE_PATHS %s, so Pelican will not read the "
                            "generated posts; add it there or change DAILY_POST_FOLDER",
-                           generated_folder(settings), settings.get("ARTICLE_PATHS"))
-        days = dates.day_range(day, back=int(get(settings, "DAILY_POST_BACKFILL_DAYS") or 0))
+                           daily.generated_folder, list(daily.article_paths))
+        days = dates.day_range(day, back=daily.backfill_days)
         from .daily import publish
 
-        outcome = publish(settings, days)
+        outcome = publish(daily, days)
     except Exception as err:
         from common.errors import one_line
 
         what = f"for {day}" if day else "today"
-        _fail(settings, f"daily post: no post {what}: {one_line(err)}", err)
+        _fail(daily.strict, f"daily post: no post {what}: {one_line(err)}", err)
         return
     if outcome.failures:
-        _fail(settings, "daily post: no post for " + " | ".join(outcome.failures))
+        _fail(daily.strict, "daily post: no post for " + " | ".join(outcome.failures))
 
 
 def on_article_generator_pretaxonomy(generator) -> None:
     """Scheduled posts: a generated post dated after today stays unpublished until its day."""
-    settings = generator.settings
-    if not _loaded(settings):
+    daily = _daily(generator.settings)
+    if daily is None:
         return
     from common.corpus_format import is_generated
 
     try:
-        day, zone = dates.today(settings), dates.site_zone(settings)
+        day = dates.today(daily)
     except SettingsError:
         return  # already reported by on_article_generator_init
 
     def due(article) -> bool:
         if not is_generated(getattr(article, "metadata", {})):
             return True
-        return article.date.astimezone(zone).date() <= day
+        return article.date.astimezone(daily.zone).date() <= day
 
     for name in ("articles", "translations", "drafts", "drafts_translations"):
         items = getattr(generator, name, None)
@@ -118,9 +134,10 @@ def on_article_generator_pretaxonomy(generator) -> None:
 
 
 def on_finalized(pelican) -> None:
-    if not _loaded(pelican.settings):
+    daily = _daily(pelican.settings)
+    if daily is None:
         return
     try:
-        machine.copy_machine_files(pelican.settings, pelican.output_path)
+        machine.copy_machine_files(daily, pelican.output_path)
     except OSError as err:
         logger.warning("daily post: cannot copy the loss plot or report for the machine page: %s", err)

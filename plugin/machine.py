@@ -9,7 +9,7 @@ from pathlib import Path
 
 from common.fileio import atomic_write_bytes
 
-from .settings import get, model_path
+from .settings import DailyPostSettings
 
 logger = logging.getLogger(__name__)
 
@@ -17,8 +17,8 @@ SUMMARY_KEYS = ("base_model", "steps", "tokens_seen", "train_loss", "val_loss", 
                 "device", "time_s", "trained_at")
 
 
-def describe(settings: dict) -> dict | None:
-    folder = model_path(settings)
+def describe(settings: DailyPostSettings) -> dict | None:
+    folder = settings.model_path
     if not (folder / "config.json").is_file():
         return None
     summary: dict = {}
@@ -31,27 +31,27 @@ def describe(settings: dict) -> dict | None:
                            train_json, err)
         if not isinstance(summary, dict):
             summary = {}
-    machine = {"name": folder.name, "path": str(get(settings, "DAILY_POST_MODEL"))}
+    machine = {"name": folder.name, "path": settings.model}
     machine.update({key: summary.get(key) for key in SUMMARY_KEYS})
     machine["corpus_documents"] = summary.get("documents")
-    plot = str(get(settings, "DAILY_POST_MACHINE_PLOT") or "")
-    machine["loss_plot"] = plot if plot and (folder / "loss.png").is_file() else None
-    report = str(get(settings, "DAILY_POST_MACHINE_REPORT") or "")
-    machine["report_url"] = report if report and (folder / "report.html").is_file() else None
+    for key, (name, where) in _machine_files(settings).items():
+        machine[key] = where if where and (folder / name).is_file() else None
     return machine
 
 
-# The model's files the machine page shows, and the setting that says where each goes in output/.
-MACHINE_FILES = (("loss.png", "DAILY_POST_MACHINE_PLOT"), ("report.html", "DAILY_POST_MACHINE_REPORT"))
+def _machine_files(settings: DailyPostSettings) -> dict[str, tuple[str, str]]:
+    """The model's files the machine page shows: its context key, the file's name in the model
+    folder, and where it goes in the output (DAILY_POST_MACHINE_PLOT / _REPORT; "" for nowhere)."""
+    return {"loss_plot": ("loss.png", settings.machine_plot),
+            "report_url": ("report.html", settings.machine_report)}
 
 
-def copy_machine_files(settings: dict, output_path: str | Path) -> list[Path]:
+def copy_machine_files(settings: DailyPostSettings, output_path: str | Path) -> list[Path]:
     """Copy the model's loss.png and report.html (from `trainer report`) into the output, at
     DAILY_POST_MACHINE_PLOT and DAILY_POST_MACHINE_REPORT, when they exist."""
     copied = []
-    for name, setting in MACHINE_FILES:
-        where = str(get(settings, setting) or "")
-        source = model_path(settings) / name
+    for name, where in _machine_files(settings).values():
+        source = settings.model_path / name
         if not where or not source.is_file():
             continue
         target = Path(output_path) / where

@@ -12,7 +12,6 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import logging
-import os
 import re
 import time
 from pathlib import Path
@@ -22,8 +21,7 @@ from common.corpus_format import is_generated
 from common.fileio import atomic_create_text
 from common import post_file
 
-from .dates import post_time
-from .settings import get
+from .settings import DailyPostSettings
 
 logger = logging.getLogger(__name__)
 
@@ -120,15 +118,15 @@ def remove_stale_temps(folder: Path, older_than_s: float = STALE_TEMP_S) -> list
     return removed
 
 
-def existing_slugs(settings: dict) -> set[str]:
+def existing_slugs(settings: DailyPostSettings) -> set[str]:
     """Slugs of every article and page of the site, read the way Pelican reads them."""
     from pelican.contents import Article
     from pelican.readers import Readers
 
-    readers = Readers(settings)
-    content = Path(settings.get("PATH") or os.curdir).resolve()
+    readers = Readers(settings.pelican)
+    content = settings.content_path
     slugs: set[str] = set()
-    for rel in list(settings.get("ARTICLE_PATHS") or [""]) + list(settings.get("PAGE_PATHS") or []):
+    for rel in settings.article_paths + settings.page_paths:
         base = content / rel
         paths = [base] if base.is_file() else sorted(base.rglob("*")) if base.is_dir() else []
         for path in paths:
@@ -144,23 +142,19 @@ def existing_slugs(settings: dict) -> set[str]:
     return slugs
 
 
-def slugify_title(title: str, settings: dict) -> str:
-    from pelican.settings import DEFAULT_CONFIG
+def slugify_title(title: str, settings: DailyPostSettings) -> str:
     from pelican.utils import slugify
-
-    def setting(name):
-        return settings.get(name, DEFAULT_CONFIG.get(name))
 
     slug = slugify(
         title,
-        regex_subs=setting("SLUG_REGEX_SUBSTITUTIONS") or [],
-        preserve_case=setting("SLUGIFY_PRESERVE_CASE") or False,
-        use_unicode=setting("SLUGIFY_USE_UNICODE") or False,
+        regex_subs=settings.slug_substitutions,
+        preserve_case=settings.slug_preserve_case,
+        use_unicode=settings.slug_unicode,
     )
     return slug[:60].strip("-")
 
 
-def unique_slug(title: str, day: dt.date, settings: dict, taken: set[str]) -> str:
+def unique_slug(title: str, day: dt.date, settings: DailyPostSettings, taken: set[str]) -> str:
     """The title's slug; if taken, with the date appended, then -2, -3, ..."""
     base = slugify_title(title, settings) or "machine-post"
     candidates = [base, f"{base}-{day.isoformat()}"]
@@ -185,19 +179,19 @@ def _compact(figures: dict | None) -> str:
     return " ".join(parts)
 
 
-def render_post(post, day: dt.date, slug: str, settings: dict) -> str:
+def render_post(post, day: dt.date, slug: str, settings: DailyPostSettings) -> str:
     """The Markdown file for ``post`` (a trainer.generation.post.Post): metadata header, blank line, body."""
     title = post_file.single_line(post.title) or f"A machine-written post, {day.isoformat()}"
-    when = dt.datetime.combine(day, post_time(settings))
+    when = dt.datetime.combine(day, settings.post_time)
     model = post.model or {}
-    tags = [post_file.single_line(tag).replace(",", " ") for tag in get(settings, "DAILY_POST_TAGS")]
+    tags = [post_file.single_line(tag).replace(",", " ") for tag in settings.tags]
     return post_file.render_post({
         "Title": title,
         "Date": when.strftime("%Y-%m-%d %H:%M"),
         "Slug": slug,
-        "Category": get(settings, "DAILY_POST_CATEGORY"),
+        "Category": settings.category,
         "Tags": ", ".join(tag for tag in tags if tag),
-        "Author": get(settings, "DAILY_POST_AUTHOR"),
+        "Author": settings.author,
         "Generated": "true",
         "Model": model.get("name", ""),
         "Model_Sha256": model.get("weights_sha256", ""),

@@ -68,6 +68,13 @@ def site_settings(root: Path, **overrides) -> dict:
     return read_settings(path=None, override=values)
 
 
+def daily_settings(root: Path, **overrides):
+    """The plugin's settings object for the site at ``root``, read as a build reads it."""
+    from plugin.settings import DailyPostSettings
+
+    return DailyPostSettings.from_pelican(site_settings(root, **overrides))
+
+
 def build(settings: dict) -> None:
     from pelican import Pelican
 

@@ -5,7 +5,7 @@ import datetime as dt
 
 from click.testing import CliRunner
 
-from plugin_site import StubSampler, build, site_settings
+from plugin_site import StubSampler, build, daily_settings, site_settings
 from plugin import backfill as backfill_module
 from plugin import generate
 
@@ -64,6 +64,6 @@ def test_failed_day_is_reported_and_exit_code_is_nonzero(site, monkeypatch):
     sampler = StubSampler(reject=True)
     monkeypatch.setattr(generate, "load_sampler", lambda path, precision="auto", demo=False: sampler)
     monkeypatch.setattr(generate, "sample", lambda s, seed, settings: s.best_post(seed))
-    outcome = backfill_module.backfill(site_settings(site), days=1, today=dt.date(2026, 3, 14))
+    outcome = backfill_module.backfill(daily_settings(site), days=1, today=dt.date(2026, 3, 14))
     assert outcome.written == [] and len(outcome.failures) == 2
     assert outcome.failures[0].startswith("2026-03-13: the quality gate rejected every candidate")

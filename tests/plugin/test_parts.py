@@ -17,26 +17,32 @@ from plugin import dates, machine, settings as cfg, store
 SITE = {"SITENAME": "Test Station", "SITEURL": "", "TIMEZONE": "Europe/Stockholm"}
 
 
+def read(settings: dict) -> cfg.DailyPostSettings:
+    """The plugin's settings object, as the ``initialized`` receiver reads it."""
+    return cfg.DailyPostSettings.from_pelican(settings)
+
+
 def test_date_override_order_and_clear_errors():
     epoch = str(int(dt.datetime(2026, 1, 1, 23, 30, tzinfo=dt.timezone.utc).timestamp()))
-    assert dates.today(SITE, {"DAILY_POST_DATE": "2025-07-01", "SOURCE_DATE_EPOCH": epoch}) == dt.date(2025, 7, 1)
-    assert dates.today(SITE, {"SOURCE_DATE_EPOCH": epoch}) == dt.date(2026, 1, 2)  # 00:30 in Stockholm
-    assert dates.today({**SITE, "TIMEZONE": "UTC"}, {"SOURCE_DATE_EPOCH": epoch}) == dt.date(2026, 1, 1)
+    site = read(SITE)
+    assert dates.today(site, {"DAILY_POST_DATE": "2025-07-01", "SOURCE_DATE_EPOCH": epoch}) == dt.date(2025, 7, 1)
+    assert dates.today(site, {"SOURCE_DATE_EPOCH": epoch}) == dt.date(2026, 1, 2)  # 00:30 in Stockholm
+    assert dates.today(read({**SITE, "TIMEZONE": "UTC"}), {"SOURCE_DATE_EPOCH": epoch}) == dt.date(2026, 1, 1)
     now = dt.datetime(2026, 6, 30, 22, 30, tzinfo=dt.timezone.utc)
-    assert dates.today(SITE, {}, now=now) == dt.date(2026, 7, 1)
+    assert dates.today(site, {}, now=now) == dt.date(2026, 7, 1)
     with pytest.raises(cfg.SettingsError, match="DAILY_POST_DATE='tomorrow' is not a date"):
-        dates.today(SITE, {"DAILY_POST_DATE": "tomorrow"})
+        dates.today(site, {"DAILY_POST_DATE": "tomorrow"})
     with pytest.raises(cfg.SettingsError, match="TIMEZONE 'Mars/Olympus'"):
-        dates.today({"TIMEZONE": "Mars/Olympus"}, {})
+        read({"TIMEZONE": "Mars/Olympus"})  # checked once, when the settings are read
 
 
 def test_seed_depends_on_date_and_site_but_not_siteurl():
     day = dt.date(2026, 3, 14)
-    seed = dates.seed_for(day, SITE)
-    assert seed == dates.seed_for(day, {**SITE, "SITEURL": "https://example.org"})
-    assert seed != dates.seed_for(day + dt.timedelta(days=1), SITE)
-    assert seed != dates.seed_for(day, {**SITE, "SITENAME": "Another blog"})
-    assert seed == dates.seed_for(day, {"SITENAME": "x", "DAILY_POST_SEED_SALT": "Test Station"})
+    seed = dates.seed_for(day, read(SITE))
+    assert seed == dates.seed_for(day, read({**SITE, "SITEURL": "https://example.org"}))
+    assert seed != dates.seed_for(day + dt.timedelta(days=1), read(SITE))
+    assert seed != dates.seed_for(day, read({**SITE, "SITENAME": "Another blog"}))
+    assert seed == dates.seed_for(day, read({"SITENAME": "x", "DAILY_POST_SEED_SALT": "Test Station"}))
     assert 0 <= seed < 2**31
 
 
@@ -76,7 +82,7 @@ def _post(title="A title", body="Body text. More.", seed=7):
 
 
 def test_rendered_header_ends_where_expected_even_with_hostile_title():
-    settings = cfg.apply_defaults(dict(SITE))
+    settings = read(SITE)
     content = store.render_post(_post(title="Evil\n\nStatus: draft\nSave_as: index.html"), dt.date(2026, 3, 14),
                                 "evil", settings)
     header, body = content.split("\n\n", 1)
@@ -99,10 +105,11 @@ def test_posts_by_day_needs_the_generated_flag_and_reads_date_or_filename(tmp_pa
 
 def test_unique_slug_adds_the_date_then_a_number():
     day = dt.date(2026, 3, 14)
-    assert store.unique_slug("Hello, World!", day, SITE, set()) == "hello-world"
-    assert store.unique_slug("Hello", day, SITE, {"hello"}) == "hello-2026-03-14"
-    assert store.unique_slug("Hello", day, SITE, {"hello", "hello-2026-03-14"}) == "hello-2026-03-14-2"
-    assert store.unique_slug("!!!", day, SITE, set()) == "machine-post"
+    site = read(SITE)
+    assert store.unique_slug("Hello, World!", day, site, set()) == "hello-world"
+    assert store.unique_slug("Hello", day, site, {"hello"}) == "hello-2026-03-14"
+    assert store.unique_slug("Hello", day, site, {"hello", "hello-2026-03-14"}) == "hello-2026-03-14-2"
+    assert store.unique_slug("!!!", day, site, set()) == "machine-post"
 
 
 def test_write_post_never_overwrites(tmp_path):
@@ -118,15 +125,16 @@ def test_write_post_never_overwrites(tmp_path):
 
 
 def test_paths_resolve_against_the_site_root_and_content(tmp_path):
-    settings = {"PATH": str(tmp_path / "site" / "content"), "ARTICLE_PATHS": ["posts"]}
-    assert cfg.model_path(settings) == tmp_path / "site" / "models" / "demo"
-    assert cfg.is_demo_model(settings)
-    assert cfg.generated_folder(settings) == tmp_path / "site" / "content" / "generated"
-    assert not cfg.folder_is_read(settings)
-    assert cfg.folder_is_read({**settings, "ARTICLE_PATHS": ["posts", "generated"]})
-    assert cfg.folder_is_read({**settings, "ARTICLE_PATHS": [""]})
-    other = {**settings, "DAILY_POST_MODEL": "models/blog", "DAILY_POST_ROOT": str(tmp_path)}
-    assert cfg.model_path(other) == tmp_path / "models" / "blog" and not cfg.is_demo_model(other)
+    raw = {"PATH": str(tmp_path / "site" / "content"), "ARTICLE_PATHS": ["posts"]}
+    settings = read(raw)
+    assert settings.model_path == tmp_path / "site" / "models" / "demo"
+    assert settings.is_demo_model
+    assert settings.generated_folder == tmp_path / "site" / "content" / "generated"
+    assert not settings.folder_is_read
+    assert read({**raw, "ARTICLE_PATHS": ["posts", "generated"]}).folder_is_read
+    assert read({**raw, "ARTICLE_PATHS": [""]}).folder_is_read
+    other = read({**raw, "DAILY_POST_MODEL": "models/blog", "DAILY_POST_ROOT": str(tmp_path)})
+    assert other.model_path == tmp_path / "models" / "blog" and not other.is_demo_model
 
 
 def test_settings_cli_says_when_the_demo_model_must_be_built(tmp_path, capsys):
@@ -147,7 +155,7 @@ def test_settings_cli_says_when_the_demo_model_must_be_built(tmp_path, capsys):
 
 def test_machine_context_and_loss_plot(tmp_path):
     model = tmp_path / "models" / "blog"
-    settings = {"PATH": str(tmp_path / "content"), "DAILY_POST_MODEL": "models/blog"}
+    settings = read({"PATH": str(tmp_path / "content"), "DAILY_POST_MODEL": "models/blog"})
     assert machine.describe(settings) is None
     model.mkdir(parents=True)
     (model / "config.json").write_text("{}")
@@ -167,7 +175,7 @@ def test_machine_page_links_the_models_report_once_trainer_report_wrote_it(tmp_p
     model = tmp_path / "models" / "blog"
     model.mkdir(parents=True)
     (model / "config.json").write_text("{}")
-    settings = {"PATH": str(tmp_path / "content"), "DAILY_POST_MODEL": "models/blog"}
+    settings = read({"PATH": str(tmp_path / "content"), "DAILY_POST_MODEL": "models/blog"})
     assert machine.describe(settings)["report_url"] is None  # no report yet: no link to a 404
     (model / "report.html").write_text("<!doctype html><title>report</title>")
     assert machine.describe(settings)["report_url"] == "machine/report.html"
@@ -176,16 +184,14 @@ def test_machine_page_links_the_models_report_once_trainer_report_wrote_it(tmp_p
     assert (out / "machine" / "report.html").read_text() == "<!doctype html><title>report</title>"
 
 
-def test_checkout_loaded_through_plugin_paths_makes_its_packages_importable(monkeypatch):
-    import importlib.util
+def test_the_plugin_and_its_sibling_packages_import_as_installed_packages(tmp_path):
+    """The project is pip-installed (make install): importing the plugin edits no sys.path, and
+    from a folder outside the checkout the packages it imports resolve to this checkout."""
+    import subprocess
     import sys
 
-    import plugin
-
-    root = str(REPO)
-    monkeypatch.setattr(sys, "path", [p for p in sys.path if p != root])
-    real_find_spec = importlib.util.find_spec
-    monkeypatch.setattr(importlib.util, "find_spec",
-                        lambda name, *a: None if name == "corpus_builder" else real_find_spec(name, *a))
-    plugin._ensure_project_importable()
-    assert sys.path[-1] == root
+    code = ("import sys; before = list(sys.path); import plugin, plugin.hooks, plugin.backfill, common, trainer; "
+            "assert sys.path == before, 'sys.path changed'; print(plugin.__file__, common.__file__, trainer.__file__)")
+    done = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert all(path.startswith(str(REPO)) for path in done.stdout.split()), done.stdout

@@ -2,7 +2,7 @@
 gives the same post in a fresh site, and the post is written, read and published by Pelican."""
 from __future__ import annotations
 
-from plugin_site import build, site_settings, write_site
+from plugin_site import build, daily_settings, site_settings, write_site
 
 LENIENT = {
     # an untrained model writes noise: let any text through except HTML, which the gate rejects
@@ -39,8 +39,8 @@ def test_real_gate_rejection_is_summarised_by_rule(tmp_path, tiny_model_dir):
     from plugin.daily import publish
 
     write_site(tmp_path)
-    settings = site_settings(tmp_path, DAILY_POST_MODEL=str(tiny_model_dir),
-                             **{**LENIENT, "DAILY_POST_GATE": {"min_words": 10_000}})
+    settings = daily_settings(tmp_path, DAILY_POST_MODEL=str(tiny_model_dir),
+                              **{**LENIENT, "DAILY_POST_GATE": {"min_words": 10_000}})
     sampler = generate.load_sampler(tiny_model_dir, "fp32")
     outcome = publish(settings, [dt.date(2026, 3, 14)], sampler=sampler)
     assert outcome.written == []

@@ -9,7 +9,7 @@ from xml.etree import ElementTree
 import pytest
 from bs4 import BeautifulSoup
 
-from plugin_site import STUB_TITLE, build, site_settings
+from plugin_site import STUB_TITLE, build, daily_settings, site_settings
 
 
 def _generated(root):
@@ -94,6 +94,33 @@ def test_strict_mode_fails_the_build(site, fixed_day):
         build(site_settings(site, DAILY_POST_STRICT=True))
 
 
+@pytest.mark.parametrize("setting, value, line", [
+    ("DAILY_POST_TIME", "25:00", "DAILY_POST_TIME='25:00' is not a time of day: use HH:MM"),
+    ("DAILY_POST_SAMPLING", ["temperature", 0.9], "DAILY_POST_SAMPLING must be a dict of options"),
+    ("DAILY_POST_CANDIDATES", "four", "DAILY_POST_CANDIDATES must be a whole number, got 'four'"),
+    ("DAILY_POST_TAGS", "generated", "DAILY_POST_TAGS must be a list of tags, got 'generated'"),
+])
+def test_a_bad_setting_is_reported_at_initialized_in_one_line_naming_it(site, stub_sampler, fixed_day, caplog,
+                                                                        setting, value, line):
+    import re
+
+    from pelican import Pelican
+    from plugin.daily import DailyPostError
+
+    # strict: Pelican(settings) itself fails (the initialized signal), before any content is read
+    with pytest.raises(DailyPostError, match=re.escape(f"daily post: {line}")) as failure:
+        Pelican(site_settings(site, DAILY_POST_STRICT=True, **{setting: value}))
+    assert "\n" not in str(failure.value) and "DAILY_POST_STRICT = True" in str(failure.value)
+    # default: one warning, and the site builds without the plugin's post
+    caplog.set_level(logging.WARNING)
+    build(site_settings(site, **{setting: value}))
+    [warning] = [r.getMessage() for r in caplog.records if r.name.startswith("plugin")]
+    assert warning.startswith(f"daily post: {line}") and "\n" not in warning
+    assert "built without the plugin" in warning
+    assert _generated(site) == [] and stub_sampler.calls == []
+    assert "A wet morning" in _read(site / "output" / "index.html")
+
+
 def test_gate_rejecting_every_candidate_is_a_warning_naming_the_rules(site, stub_sampler, fixed_day, caplog):
     stub_sampler.reject = True
     caplog.set_level(logging.WARNING)
@@ -164,7 +191,7 @@ def test_scheduled_posts_stay_hidden_until_their_day(site, stub_sampler, monkeyp
     from plugin.daily import publish
     from plugin.dates import day_range
 
-    settings = site_settings(site)
+    settings = daily_settings(site)
     monkeypatch.setenv("DAILY_POST_DATE", "2026-03-14")
     outcome = publish(settings, day_range(dt.date(2026, 3, 14), back=0, ahead=2), sampler=stub_sampler)
     assert len(outcome.written) == 3
