@@ -16,6 +16,7 @@ uses it to build the demo model only when it has to). Neither imports torch.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import os
 import sys
 from dataclasses import dataclass, field
@@ -112,16 +113,14 @@ class DailyPostSettings:
     @classmethod
     def from_pelican(cls, settings: Mapping[str, Any]) -> DailyPostSettings:
         """Read and check the settings once: SettingsError (one line naming the setting)."""
-        def get(key: str) -> Any:
-            return settings.get(key, DEFAULTS[key])
-
+        get = functools.partial(_get, settings)
         salt = get("DAILY_POST_SEED_SALT")
         if salt is None:
             salt = settings.get("SITENAME") or ""
         return cls(
             enabled=bool(get("DAILY_POST_ENABLED")),
             strict=bool(get("DAILY_POST_STRICT")),
-            **_paths(settings, get),
+            **_paths(settings),
             category=str(get("DAILY_POST_CATEGORY")),
             tags=_tags(get("DAILY_POST_TAGS")),
             author=str(get("DAILY_POST_AUTHOR")),
@@ -156,17 +155,22 @@ class DailyPostSettings:
         return cls.from_pelican(read_settings(conf))
 
 
-def _paths(settings: Mapping[str, Any], get) -> dict[str, Any]:
+def _get(settings: Mapping[str, Any], key: str) -> Any:
+    return settings.get(key, DEFAULTS[key])
+
+
+def _paths(settings: Mapping[str, Any]) -> dict[str, Any]:
+    """The folders the plugin uses, resolved (see the module docstring)."""
     content = Path(settings.get("PATH") or os.curdir).resolve()
-    root = get("DAILY_POST_ROOT")
+    root = _get(settings, "DAILY_POST_ROOT")
     site_root = Path(root).expanduser().resolve() if root else content.parent
-    model = Path(str(get("DAILY_POST_MODEL"))).expanduser()
+    model = Path(str(_get(settings, "DAILY_POST_MODEL"))).expanduser()
     model_path = model if model.is_absolute() else site_root / model
-    folder = Path(str(get("DAILY_POST_FOLDER"))).expanduser()
+    folder = Path(str(_get(settings, "DAILY_POST_FOLDER"))).expanduser()
     generated = folder if folder.is_absolute() else content / folder
     article_paths = tuple(settings.get("ARTICLE_PATHS") or [""])
     return {
-        "model": str(get("DAILY_POST_MODEL")), "site_root": site_root, "model_path": model_path,
+        "model": str(_get(settings, "DAILY_POST_MODEL")), "site_root": site_root, "model_path": model_path,
         "is_demo_model": model_path == site_root / DEMO_MODEL, "content_path": content,
         "generated_folder": generated, "folder_is_read": _covered(generated, content, article_paths),
         "article_paths": article_paths, "page_paths": tuple(settings.get("PAGE_PATHS") or []),
@@ -190,12 +194,10 @@ def _slug_settings(settings: Mapping[str, Any]) -> dict[str, Any]:
     """What Pelican's slugify reads, with Pelican's own defaults."""
     from pelican.settings import DEFAULT_CONFIG
 
-    def setting(name):
-        return settings.get(name, DEFAULT_CONFIG.get(name))
-
-    return {"slug_substitutions": tuple(setting("SLUG_REGEX_SUBSTITUTIONS") or []),
-            "slug_preserve_case": bool(setting("SLUGIFY_PRESERVE_CASE")),
-            "slug_unicode": bool(setting("SLUGIFY_USE_UNICODE"))}
+    values = {**DEFAULT_CONFIG, **settings}
+    return {"slug_substitutions": tuple(values.get("SLUG_REGEX_SUBSTITUTIONS") or []),
+            "slug_preserve_case": bool(values.get("SLUGIFY_PRESERVE_CASE")),
+            "slug_unicode": bool(values.get("SLUGIFY_USE_UNICODE"))}
 
 
 def _zone(name: str) -> ZoneInfo:
