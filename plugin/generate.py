@@ -1,7 +1,8 @@
-"""The only module that talks to the trainer's sampling API (imported lazily, torch with it).
+"""The only module of the plugin that imports the trainer (lazily, inside each function).
 
-Nothing here runs on a build whose posts already exist: ``daily.publish`` calls these functions
-only when a post is missing.
+``load_sampler`` and ``sample`` (torch with them) run only when a post is missing:
+``daily.publish`` calls them, never on a build whose posts already exist. ``training_summary``
+reads a model's ``train.json`` for the machine page through ``trainer.runs``, which is torch-free.
 """
 from __future__ import annotations
 
@@ -51,3 +52,11 @@ def sample(sampler, seed: int, settings: DailyPostSettings):
         candidates=settings.candidates,
         rounds=settings.rounds,
     )
+
+
+def training_summary(model_path: Path) -> dict:
+    """The model's ``train.json`` (trainer.runs.read_summary: common.errors.RunFolderError, one
+    line, when it is missing, unreadable or not a JSON object)."""
+    from trainer.runs import read_summary
+
+    return read_summary(model_path)

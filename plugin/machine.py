@@ -1,14 +1,15 @@
-"""What the "About the machine" page shows: the model's training summary (``train.json``), its
-loss plot and a link to its ``trainer report`` page. Reads JSON only: no torch. ``describe``
-returns None when there is no model yet."""
+"""What the "About the machine" page shows: the model's training summary (``train.json``, read by
+``generate.training_summary``), its loss plot and a link to its ``trainer report`` page. Reads
+JSON only: no torch. ``describe`` returns None when there is no model yet."""
 from __future__ import annotations
 
-import json
 import logging
 from pathlib import Path
 
+from common.errors import RunFolderError
 from common.fileio import atomic_write_bytes
 
+from .generate import training_summary
 from .settings import DailyPostSettings
 
 logger = logging.getLogger(__name__)
@@ -22,15 +23,11 @@ def describe(settings: DailyPostSettings) -> dict | None:
     if not (folder / "config.json").is_file():
         return None
     summary: dict = {}
-    train_json = folder / "train.json"
-    if train_json.is_file():
+    if (folder / "train.json").is_file():
         try:
-            summary = json.loads(train_json.read_text(encoding="utf-8"))
-        except (OSError, ValueError) as err:
-            logger.warning("daily post: cannot read %s (%s); the machine page shows no training summary",
-                           train_json, err)
-        if not isinstance(summary, dict):
-            summary = {}
+            summary = training_summary(folder)
+        except RunFolderError as err:
+            logger.warning("daily post: %s; the machine page shows no training summary", err)
     machine = {"name": folder.name, "path": settings.model}
     machine.update({key: summary.get(key) for key in SUMMARY_KEYS})
     machine["corpus_documents"] = summary.get("documents")

@@ -171,6 +171,21 @@ def test_machine_context_and_loss_plot(tmp_path):
     assert (out / "machine" / "loss.png").read_bytes() == b"\x89PNG fake"
 
 
+def test_machine_page_without_a_readable_training_summary_is_one_warning(tmp_path, caplog):
+    model = tmp_path / "models" / "blog"
+    model.mkdir(parents=True)
+    (model / "config.json").write_text("{}")
+    settings = read({"PATH": str(tmp_path / "content"), "DAILY_POST_MODEL": "models/blog"})
+    assert machine.describe(settings)["steps"] is None and not caplog.records  # no train.json yet
+    for broken in ("{not json", "[1, 2]"):
+        caplog.clear()
+        (model / "train.json").write_text(broken)
+        info = machine.describe(settings)
+        assert info["name"] == "blog" and info["steps"] is None
+        [warning] = [r.getMessage() for r in caplog.records]
+        assert "train.json" in warning and "the machine page shows no training summary" in warning
+
+
 def test_machine_page_links_the_models_report_once_trainer_report_wrote_it(tmp_path):
     model = tmp_path / "models" / "blog"
     model.mkdir(parents=True)
