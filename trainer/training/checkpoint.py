@@ -35,6 +35,7 @@ CHECKPOINTS = "checkpoints"
 TRAINING_STATE = "training_state.pt"
 TRAINER_STATE = "trainer_state.json"
 _STEP_DIR = re.compile(r"^step-(\d+)$")
+_DELETING = ".deleting-step-"  # a pruned checkpoint while it is deleted
 
 # Files save_pretrained may write for a model + tokenizer (replaced together in the run folder).
 MODEL_FILES = {
@@ -177,16 +178,24 @@ def load_latest(run_dir: str | os.PathLike, *, load_model: bool = True) -> Check
 
 
 def prune_checkpoints(run_dir: str | os.PathLike, keep: int) -> list[Path]:
-    """Delete all but the newest ``keep`` checkpoints (and leftovers of interrupted writes)."""
+    """Delete all but the newest ``keep`` checkpoints (and leftovers of interrupted writes and
+    deletions). Each one is renamed out of the list before it is deleted, so a process killed
+    mid-deletion never leaves a half-deleted checkpoint that looks like a complete one."""
     removed = []
     parent = checkpoint_dir(run_dir)
     if parent.is_dir():
         for entry in parent.iterdir():
-            if entry.name.startswith(".tmp-step-") and not entry.name.endswith(f"-{os.getpid()}"):
+            interrupted_write = entry.name.startswith(".tmp-step-") and not entry.name.endswith(f"-{os.getpid()}")
+            if interrupted_write or entry.name.startswith(_DELETING):
                 shutil.rmtree(entry, ignore_errors=True)
     checkpoints = list_checkpoints(run_dir)
-    for _step, path in checkpoints[: max(0, len(checkpoints) - max(1, keep))]:
-        shutil.rmtree(path, ignore_errors=True)
+    for step, path in checkpoints[: max(0, len(checkpoints) - max(1, keep))]:
+        doomed = path.with_name(f"{_DELETING}{step}-{os.getpid()}")
+        try:
+            os.replace(path, doomed)
+        except OSError:
+            doomed = path
+        shutil.rmtree(doomed, ignore_errors=True)
         removed.append(path)
     return removed
 

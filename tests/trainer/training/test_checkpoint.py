@@ -36,6 +36,28 @@ def test_save_load_prune(tmp_path, tiny_model_and_tokenizer):
     assert not (tmp_path / "checkpoints" / ".tmp-step-4-99999").exists()
 
 
+def test_a_prune_killed_mid_deletion_leaves_no_half_deleted_checkpoint(tmp_path, tiny_model_and_tokenizer,
+                                                                       monkeypatch):
+    """Deleting a folder takes many steps; a checkpoint leaves the list before its files go, and
+    the next prune removes what a killed one left."""
+    model, tokenizer = tiny_model_and_tokenizer
+    for step in (1, 2):
+        _save(tmp_path, step, model, tokenizer)
+    real_rmtree = ckpt.shutil.rmtree
+
+    def killed_after_one_file(path, ignore_errors=False):
+        next(Path(path).iterdir()).unlink()
+        raise KeyboardInterrupt  # stands in for SIGKILL
+
+    monkeypatch.setattr(ckpt.shutil, "rmtree", killed_after_one_file)
+    with pytest.raises(KeyboardInterrupt):
+        ckpt.prune_checkpoints(tmp_path, keep=1)
+    assert [s for s, _ in ckpt.list_checkpoints(tmp_path)] == [2]
+    monkeypatch.setattr(ckpt.shutil, "rmtree", real_rmtree)
+    ckpt.prune_checkpoints(tmp_path, keep=1)
+    assert sorted(p.name for p in (tmp_path / "checkpoints").iterdir()) == ["step-2"]
+
+
 def test_training_state_loads_without_pickled_code(tmp_path, tiny_model_and_tokenizer):
     model, tokenizer = tiny_model_and_tokenizer
     path = _save(tmp_path, 5, model, tokenizer)
