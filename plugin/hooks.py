@@ -108,20 +108,26 @@ def on_article_generator_init(generator) -> None:
 
 def on_article_generator_pretaxonomy(generator) -> None:
     """Scheduled posts: a generated post dated after today stays unpublished until its day."""
-    daily = _daily(generator.settings)
-    if daily is None:
+    if not _loaded(generator.settings):
         return
+    import datetime as dt
+
     from common.corpus_format import is_generated
 
+    daily = _daily(generator.settings)
     try:
+        zone = daily.zone
         day = dates.today(daily)
-    except SettingsError:
-        return  # already reported by on_article_generator_init
+    except (AttributeError, SettingsError):
+        # Bad settings (already reported): scheduled posts still stay hidden, their day judged in
+        # UTC, rather than all going out at once.
+        zone = dt.timezone.utc
+        day = dt.datetime.now(zone).date()
 
     def due(article) -> bool:
         if not is_generated(getattr(article, "metadata", {})):
             return True
-        return article.date.astimezone(daily.zone).date() <= day
+        return article.date.astimezone(zone).date() <= day
 
     for name in ("articles", "translations", "drafts", "drafts_translations"):
         items = getattr(generator, name, None)

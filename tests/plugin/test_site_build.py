@@ -121,6 +121,21 @@ def test_a_bad_setting_is_reported_at_initialized_in_one_line_naming_it(site, st
     assert "A wet morning" in _read(site / "output" / "index.html")
 
 
+def test_a_bad_setting_still_keeps_scheduled_posts_hidden(site, stub_sampler, monkeypatch):
+    """With the settings unusable the plugin sits the build out, but a post scheduled for a later
+    day must not go out early: its day is judged in UTC."""
+    from plugin.daily import publish
+    from plugin.dates import day_range
+
+    today = dt.datetime.now(dt.timezone.utc).date()
+    monkeypatch.setenv("DAILY_POST_DATE", today.isoformat())
+    publish(daily_settings(site), day_range(today, back=0, ahead=2), sampler=stub_sampler)
+    build(site_settings(site, DAILY_POST_CANDIDATES="four"))
+    out = site / "output"
+    later = (today + dt.timedelta(days=2)).isoformat()
+    assert (out / "index.html").is_file() and not list(out.rglob(f"*{later}*"))
+
+
 def test_gate_rejecting_every_candidate_is_a_warning_naming_the_rules(site, stub_sampler, fixed_day, caplog):
     stub_sampler.reject = True
     caplog.set_level(logging.WARNING)
