@@ -22,7 +22,8 @@ log = logging.getLogger(__name__)
 
 OFFLINE_HINT = "pass --model PATH (a local model folder or .gguf file), or train with --from-scratch"
 # What to do instead, for the commands that measure a trained model (they have no --from-scratch).
-EVAL_HINT = "pass --model PATH: a model folder (models/NAME, written by `trainer fit`) or a .gguf file"
+EVAL_HINT = ("pass --run NAME_OR_PATH (a run written by `trainer fit`), or --model with a local model "
+             "folder or a .gguf file")
 
 
 def model_context(config) -> int | None:

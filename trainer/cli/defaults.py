@@ -59,7 +59,7 @@ def defaults_of_this(owner) -> Callable[[str], ApiDefault]:
 
 
 def load_fit_config():
-    from trainer.training.fit import FitConfig  # imports torch
+    from trainer.training.config import FitConfig  # torch-free
 
     return FitConfig
 

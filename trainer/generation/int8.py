@@ -1,4 +1,4 @@
-"""int8 weights for CPU sampling, and thread settings.
+"""int8 weights for CPU sampling.
 
 GPT-2's attention and MLP use ``transformers.pytorch_utils.Conv1D`` (``x @ W + b`` with W stored
 as [in, out]), which ``torch.ao.quantization.quantize_dynamic`` does not know. ``conv1d_to_linear``
