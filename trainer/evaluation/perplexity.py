@@ -71,11 +71,12 @@ def perplexity(model, tokenizer, documents: list[str], block_size: int | None = 
     stream = data.token_stream(tokens, tokenizer.eos_token_id)
     windows = data.validation_windows(stream, block_size, max_windows=max_windows)
     loss, count = evaluate_windows(model, windows, batch_size=batch_size, device=device, precision=precision)
-    return Perplexity(loss=loss, perplexity=_exp(loss), tokens=count, windows=len(windows),
+    return Perplexity(loss=loss, perplexity=perplexity_of(loss), tokens=count, windows=len(windows),
                       block_size=data.window_length(len(stream), block_size))
 
 
-def _exp(loss: float) -> float:
+def perplexity_of(loss: float) -> float:
+    """exp(mean loss per token), ``inf`` where that overflows."""
     try:
         return math.exp(loss)
     except OverflowError:

@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-import math
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -32,7 +31,7 @@ import torch
 from common.errors import OutOfMemory
 from trainer.devices import autocast
 from trainer.evaluation.metrics import plot_losses, write_summary
-from trainer.evaluation.perplexity import evaluate_windows
+from trainer.evaluation.perplexity import evaluate_windows, perplexity_of
 from trainer.training import checkpoint as ckpt
 from trainer.training.config import FitConfig, check_config
 from trainer.training.distributed import any_rank, no_sync, teardown
@@ -189,8 +188,8 @@ def _evaluate(cfg: FitConfig, run: RunState, record: dict) -> None:
     if run.val_windows:
         val_loss, _ = evaluate_windows(run.model, run.val_windows, batch_size=cfg.batch_size,
                                        device=run.device, precision=run.precision)
-        record.update(val_loss=val_loss, val_perplexity=_exp(val_loss))
-        run.metrics.append({"step": run.step, "val_loss": val_loss, "val_perplexity": _exp(val_loss)})
+        record.update(val_loss=val_loss, val_perplexity=perplexity_of(val_loss))
+        run.metrics.append({"step": run.step, "val_loss": val_loss, "val_perplexity": perplexity_of(val_loss)})
         run.summary["val_loss"] = val_loss
         run.postfix["val"] = f"{val_loss:.3f}"
         if run.summary["best_val_loss"] is None or val_loss < run.summary["best_val_loss"]:
@@ -260,7 +259,7 @@ def _summary(cfg: FitConfig, run: RunState) -> dict[str, Any]:
         "corpus_sha256": corpus.sha256, "documents": len(corpus.documents),
         "train_documents": len(run.train_idx), "val_documents": len(run.val_idx), "steps": run.step,
         "tokens_seen": s["tokens_seen"], "train_loss": s["train_loss"],
-        "val_loss": val_loss, "val_perplexity": _exp(val_loss) if val_loss is not None else None,
+        "val_loss": val_loss, "val_perplexity": perplexity_of(val_loss) if val_loss is not None else None,
         "best_step": s["best_step"], "best_val_loss": s["best_val_loss"],
         "time_s": round(s["time_s"], 2), "device": str(run.device), "precision": run.precision,
         "block_size": run.settings["block_size"], "batch_size": cfg.batch_size, "grad_accum": cfg.grad_accum,
@@ -269,10 +268,3 @@ def _summary(cfg: FitConfig, run: RunState) -> dict[str, Any]:
         "trained_at": dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
         "warnings": run.warnings,
     }
-
-
-def _exp(loss: float) -> float:
-    try:
-        return math.exp(loss)
-    except OverflowError:
-        return float("inf")
