@@ -16,11 +16,12 @@ from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from . import clean
 from common.corpus_format import join_documents, split_documents
-from common.fileio import atomic_write_files, json_bytes, sha256_bytes
-from .readers import PostReader, ReadResult
 from common.errors import CorpusError
+from common.fileio import atomic_write_files, json_bytes, sha256_bytes
+
+from . import clean
+from .readers import PostReader, ReadResult
 from .settings import find_settings_file, list_post_files, load_settings
 from .sources import read_csv_column, read_jsonl_field, read_txt_folder
 

@@ -9,8 +9,9 @@ import sys
 
 import click
 
-from .build import BuildOptions, build_corpus, summary_lines
 from common.errors import CorpusError, fail
+
+from .build import BuildOptions, build_corpus, summary_lines
 
 EXAMPLES = """
 \b

@@ -22,9 +22,10 @@ import yaml
 from markdown.extensions.meta import BEGIN_RE, END_RE, META_MORE_RE, META_RE
 from pelican.readers import MarkdownReader
 
-from .clean import remove_controls
 from common.corpus_format import is_generated
 from common.fileio import sha256_bytes
+
+from .clean import remove_controls
 from .strip import html_to_text, title_text
 
 MARKDOWN_FORMATS = {"md", "markdown", "mkd", "mdown"}

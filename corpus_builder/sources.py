@@ -12,9 +12,10 @@ import json
 import sys
 from pathlib import Path
 
-from common.fileio import sha256_bytes
-from .readers import ReadResult
 from common.errors import CorpusError
+from common.fileio import sha256_bytes
+
+from .readers import ReadResult
 from .strip import normalise_plain, title_text
 
 

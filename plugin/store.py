@@ -17,9 +17,9 @@ import time
 from pathlib import Path
 from typing import Iterator
 
+from common import post_file
 from common.corpus_format import is_generated
 from common.fileio import atomic_create_text
-from common import post_file
 
 from .settings import DailyPostSettings
 

@@ -37,12 +37,12 @@ def evaluate_model(ref: str, corpus_path: str, *, val_fraction: float | None = N
                    block_size: int | None = None, batch_size: int = 8, device: str = "auto",
                    precision: str = "fp32") -> str:
     """One line: the perplexity of model ``ref`` on the held-out posts of the corpus."""
-    from trainer.training import data
-    from trainer.training.fit import FitConfig
     from trainer.devices import pick_device, resolve_precision
     from trainer.evaluation.perplexity import perplexity
     from trainer.model_loading import EVAL_HINT, load_model
     from trainer.runs import read_summary
+    from trainer.training import data
+    from trainer.training.fit import FitConfig
 
     corpus = data.read_corpus(corpus_path)
     if val_fraction is None:

@@ -151,8 +151,8 @@ def steps_until(config, until: int) -> int | None:
     is left after the checkpoint the run will resume from (the one ``fit`` picks), or None when the
     run's final model is already at step N or later. A run stopped at step N or later without its
     final model (killed while writing it) runs one more step, so that it is written."""
-    from trainer.training import checkpoint as ckpt
     from trainer.runs import read_summary
+    from trainer.training import checkpoint as ckpt
 
     run_dir = config.run_dir
     latest = None if config.fresh else ckpt.load_latest(run_dir, load_model=False)

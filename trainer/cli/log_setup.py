@@ -5,7 +5,6 @@ import logging
 import sys
 
 
-
 def setup_logging(verbose: bool = False) -> None:
     """Send the trainer's log lines to stderr through tqdm (so they never break a progress bar),
     as plain messages (`-v`: with their level, and debug lines too). Every command calls it, so

@@ -25,8 +25,13 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from common.errors import TrainerError
-from trainer.evaluation.comparison import (HeldOut, PerplexityComparison, compare_perplexity,
-                                           default_base, held_out_posts)
+from trainer.evaluation.comparison import (
+    HeldOut,
+    PerplexityComparison,
+    compare_perplexity,
+    default_base,
+    held_out_posts,
+)
 from trainer.evaluation.diversity import Diversity, diversity
 from trainer.evaluation.memorisation_figures import Memorisation, SpanFinder, memorisation_figures
 from trainer.evaluation.metrics import MetricsLog

@@ -144,7 +144,6 @@ def quantize_int8_linears(linears: list) -> list:
     """Each ``nn.Linear`` in ``linears`` as a dynamically quantized int8 layer (new modules)."""
     import torch
     from torch import nn
-
     from torch.ao.quantization import per_channel_dynamic_qconfig
 
     holder = nn.ModuleList(linears)

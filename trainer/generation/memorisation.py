@@ -24,8 +24,8 @@ import numpy as np
 
 from common.corpus_format import read_documents
 from common.errors import RunFolderError
-from trainer.runs import SUMMARY, read_summary
 from common.fileio import atomic_write_bytes, sha256_file
+from trainer.runs import SUMMARY, read_summary
 
 log = logging.getLogger(__name__)
 

@@ -26,8 +26,8 @@ from typing import Any, Callable
 
 import torch
 
-from common.fileio import atomic_replace_dir, atomic_write_json
 from common.errors import RunFolderError, first_line
+from common.fileio import atomic_replace_dir, atomic_write_json
 
 log = logging.getLogger(__name__)
 

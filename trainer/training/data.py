@@ -24,8 +24,8 @@ import numpy as np
 import torch
 
 from common.corpus_format import DELIMITER, split_documents
-from common.fileio import atomic_write_bytes, sha256_bytes
 from common.errors import CorpusError
+from common.fileio import atomic_write_bytes, sha256_bytes
 
 log = logging.getLogger(__name__)
 

@@ -20,8 +20,13 @@ from trainer.training.distributed import Dist, rank_device, setup_distributed, w
 from trainer.training.flops import flops_per_token
 from trainer.training.model_prep import cpu_threads_for, prepare_model, training_objective
 from trainer.training.optimizer import make_optimizer
-from trainer.training.run_folder import (check_same_settings, move_aside, prepare_run_dir,
-                                         refuse_to_overwrite, run_settings)
+from trainer.training.run_folder import (
+    check_same_settings,
+    move_aside,
+    prepare_run_dir,
+    refuse_to_overwrite,
+    run_settings,
+)
 from trainer.training.state import RunState, restore_checkpoint
 
 log = logging.getLogger(__name__)
