@@ -69,19 +69,24 @@ def pick_device(requested: str = "auto") -> torch.device:
 
 # --------------------------------------------------------------------------- precision
 @lru_cache(maxsize=1)
+def cpu_flags() -> frozenset[str]:
+    """The CPU's feature flags from /proc/cpuinfo (empty where there is none: macOS, Windows)."""
+    try:
+        with open("/proc/cpuinfo", encoding="utf-8", errors="replace") as fh:
+            for line in fh:
+                if line.startswith("flags"):
+                    return frozenset(line.split(":", 1)[1].split())
+    except OSError:
+        pass
+    return frozenset()
+
+
+@lru_cache(maxsize=1)
 def cpu_has_native_bf16() -> bool:
     """True when the CPU has bf16 dot-product instructions (AVX512-BF16 or AMX), which makes bf16
     autocast faster than fp32 (measured ~1.5x for GPT-2 124M training on a 2-core AVX512-BF16 EPYC).
     CPUs that merely emulate bf16 get slower with it, so they stay in fp32."""
-    flags: set[str] = set()
-    try:
-        with open("/proc/cpuinfo", encoding="utf-8") as fh:
-            for line in fh:
-                if line.startswith("flags"):
-                    flags = set(line.split(":", 1)[1].split())
-                    break
-    except OSError:
-        pass
+    flags = cpu_flags()
     if flags:
         return bool(flags & {"avx512_bf16", "amx_bf16"})
     # No /proc/cpuinfo (macOS, Windows): ask oneDNN, which also reports emulated support, so be
@@ -90,6 +95,16 @@ def cpu_has_native_bf16() -> bool:
         capability = torch.backends.cpu.get_cpu_capability()
         return bool(torch.ops.mkldnn._is_mkldnn_bf16_supported()) and "AVX512" in capability
     except Exception:  # pragma: no cover - exotic builds
+        return False
+
+
+def int8_available() -> bool:
+    """True when this PyTorch build can run dynamically quantized linear layers on the CPU."""
+    try:
+        engines = torch.backends.quantized.supported_engines
+        return any(e in engines for e in ("x86", "fbgemm", "onednn", "qnnpack")) and hasattr(
+            torch, "ao") and hasattr(torch.ao.quantization, "quantize_dynamic")
+    except Exception:  # an exotic build without quantization
         return False
 
 
@@ -122,8 +137,6 @@ def resolve_precision(device: torch.device | str, requested: str = "auto", *, sa
     # cpu
     if requested == "auto":
         if sampling:
-            from trainer.generation.int8 import int8_available
-
             if int8_available():
                 return "int8"
         return "bf16" if cpu_has_native_bf16() else "fp32"

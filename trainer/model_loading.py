@@ -58,17 +58,6 @@ def load_model(ref: str, *, hint: str = OFFLINE_HINT):
     return model, tokenizer
 
 
-def build_from_scratch(texts: list[str], size: str, *, seed: int):
-    """A fresh GPT-2 of ``size`` and a byte-level BPE tokenizer trained on ``texts``."""
-    from trainer.training.scratch import SIZES, build_scratch_model
-
-    if size not in SIZES:
-        raise ModelError(f"unknown --size {size!r}: choose one of {', '.join(SIZES)}")
-    model, tokenizer = build_scratch_model(texts, size=size, seed=seed)
-    apply_eos_convention(model, tokenizer)
-    return model, tokenizer
-
-
 # --------------------------------------------------------------------------- the three sources
 def _from_pretrained(source, *, use_safetensors: bool | None = None, **kwargs):
     """``from_pretrained`` for the tokenizer and the model, in fp32, without progress bars or the

@@ -78,10 +78,8 @@ def test_grad_scaler_only_for_fp16_on_cuda():
 
 
 def test_sampling_precision_adds_int8_on_the_cpu_only(monkeypatch):
-    from trainer.generation import int8
-
     cpu = torch.device("cpu")
-    monkeypatch.setattr(int8, "int8_available", lambda: True)
+    monkeypatch.setattr(devices, "int8_available", lambda: True)
     assert resolve_precision(cpu, "auto", sampling=True) == "int8"
     assert resolve_precision(cpu, "int8", sampling=True) == "int8"
     with pytest.raises(TrainerError, match="int8"):

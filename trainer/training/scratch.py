@@ -12,6 +12,7 @@ from __future__ import annotations
 from typing import Iterable
 
 from common.corpus_format import DELIMITER
+from common.errors import ModelError
 
 EOS = DELIMITER
 
@@ -83,4 +84,16 @@ def build_scratch_model(texts: Iterable[str], size: str = "tiny", seed: int = 0,
     torch.manual_seed(seed)
     model = GPT2LMHeadModel(config)
     tokenizer.model_max_length = config.n_positions
+    return model, tokenizer
+
+
+def build_from_scratch(texts: list[str], size: str, *, seed: int):
+    """A fresh GPT-2 of ``size`` and a byte-level BPE tokenizer trained on ``texts``, with the EOS
+    convention every loaded model gets (``trainer.model_loading.apply_eos_convention``)."""
+    from trainer.model_loading import apply_eos_convention
+
+    if size not in SIZES:
+        raise ModelError(f"unknown --size {size!r}: choose one of {', '.join(SIZES)}")
+    model, tokenizer = build_scratch_model(texts, size=size, seed=seed)
+    apply_eos_convention(model, tokenizer)
     return model, tokenizer

@@ -12,7 +12,7 @@ import torch
 from common.errors import TrainerError
 from trainer.devices import make_grad_scaler, pick_device, resolve_precision
 from trainer.evaluation.metrics import MetricsLog
-from trainer.model_loading import build_from_scratch, load_model, model_context
+from trainer.model_loading import load_model, model_context
 from trainer.training import checkpoint as ckpt
 from trainer.training import data
 from trainer.training.config import FitConfig, peak_lr, warmup_steps
@@ -27,6 +27,7 @@ from trainer.training.run_folder import (
     refuse_to_overwrite,
     run_settings,
 )
+from trainer.training.scratch import build_from_scratch
 from trainer.training.state import RunState, restore_checkpoint
 
 log = logging.getLogger(__name__)
