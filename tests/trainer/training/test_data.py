@@ -1,9 +1,6 @@
 """Corpus -> tokens -> windows: EOS between posts, held-out whole posts, the token cache, sampling."""
 from __future__ import annotations
 
-import os
-from pathlib import Path
-
 import numpy as np
 import pytest
 import torch
