@@ -17,6 +17,10 @@ from pathlib import Path
 
 import pytest
 
+# `trainer fit` calibrates the quality gate at its end (loading the SmolLM2 reference model, ~20 s):
+# the many small fits of the suite skip it; the gate calibration tests call it themselves.
+os.environ.setdefault("TPDNE_SKIP_GATE_CALIBRATION", "1")
+
 # A few made-up paragraphs: enough for a byte-level BPE of a few hundred tokens.
 TINY_TEXTS = [
     "The wind came round to the north-west before dawn and the gauge on the roof read four "

@@ -97,6 +97,9 @@ however often the command was interrupted). --fresh starts over.
               help="auto, cuda, cuda:N, mps or cpu.")
 @click.option("--fresh", is_flag=True, help="Start the run over instead of resuming (the old model stays until the new one is written).")
 @click.option("--no-progress", is_flag=True, help="No progress bar (logs only).")
+@click.option("--no-gate-calibration", is_flag=True,
+              help="Do not calibrate the quality gate's fluency and topic checks at the end "
+                   "(`trainer report` does it later).")
 @click.option("-v", "--verbose", is_flag=True, help="More detail in the logs.")
 def fit_command(**options) -> None:
     setup_logging(options.pop("verbose"))
@@ -104,6 +107,7 @@ def fit_command(**options) -> None:
 
     options["compile"] = options.pop("compile_mode")
     options["progress"] = not options.pop("no_progress")
+    options["gate_calibration"] = not options.pop("no_gate_calibration")
     until = options.pop("until_step")
     if until is not None and given("steps"):
         raise click.UsageError("give --steps N (N more steps) or --until-step N (up to step N), not both")

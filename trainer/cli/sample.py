@@ -134,13 +134,16 @@ gate defaults are those of the daily post (SamplingSettings, GateSettings).
               "when the corpus is missing.")
 @click.option("--html", default=gate_default("html"), show_default=True,
               type=click.Choice(["reject", "escape"]), help="Candidates with raw HTML or script links.")
+@click.option("--no-fluency", is_flag=True, help="Leave out the fluency check (perplexity under the "
+              "reference model, against the run's gate_calibration.json).")
+@click.option("--no-topic", is_flag=True, help="Leave out the topic check (similarity to the blog's posts).")
 @click.option("--out", "out_dir", type=click.Path(file_okay=False),
               help="Write each post as a Markdown file here instead of printing it.")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object per post.")
 def sample_command(run, model, models_dir, n, seed, length, temperature, top_k, top_p,
                    repetition_penalty, prefix, precision, threads, use_gate, rounds, min_words,
                    max_repeated, min_distinct, memorised_tokens, corpus, require_corpus, html,
-                   out_dir, as_json):
+                   no_fluency, no_topic, out_dir, as_json):
     from trainer.generation.gate import GateSettings
     from trainer.generation.sampler import SamplingSettings
 
@@ -153,7 +156,8 @@ def sample_command(run, model, models_dir, n, seed, length, temperature, top_k, 
         if use_gate:
             gate = GateSettings(min_words=min_words, max_repeated=max_repeated,
                                 min_distinct=min_distinct, memorised_tokens=memorised_tokens,
-                                corpus=corpus, require_corpus=require_corpus, html=html).validate()
+                                corpus=corpus, require_corpus=require_corpus, html=html,
+                                fluency=not no_fluency, topic=not no_topic).validate()
         path = sample_run(run, model, models_dir)
         outcome = sample_posts(path, seed, n, settings, precision, gate, rounds, threads)
     except UserError as exc:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import math
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from common.errors import ModelError, RunFolderError, TrainerError
 
@@ -19,6 +19,7 @@ class HeldOut:
     documents: list[str]
     corpus_path: str | None
     note: str = ""  # e.g. "the corpus changed since training"
+    training: list[str] = field(default_factory=list)  # the posts trained on
 
 
 def held_out_posts(summary: dict, corpus: str | os.PathLike | None = None) -> HeldOut:
@@ -44,11 +45,12 @@ def held_out_posts(summary: dict, corpus: str | os.PathLike | None = None) -> He
     if fraction is None:
         n_val, n_all = summary.get("val_documents"), summary.get("documents")
         fraction = n_val / n_all if n_val and n_all else 0.1
-    _train, val = data.held_out_split(documents, float(fraction))
+    train, val = data.held_out_split(documents, float(fraction))
     if not val:
         raise TrainerError(f"the corpus {corpus_data.path} has no held-out post (one post only, or "
                            "--val-fraction 0): there is nothing to measure perplexity on")
-    return HeldOut([documents[i] for i in val], str(corpus_data.path), note)
+    return HeldOut([documents[i] for i in val], str(corpus_data.path), note,
+                   training=[documents[i] for i in train])
 
 
 def default_base(summary: dict) -> tuple[str | None, str]:

@@ -34,14 +34,18 @@ def sample_candidates(sampler, n: int, seed: int, settings, gate, *, progress: b
     from trainer.generation.gate import assess
 
     index = sampler.memorisation_index(gate)
+    quality = sampler.quality_checks(gate) if hasattr(sampler, "quality_checks") else None
     samples: list[Sample] = []
     round_index = 0
     bar = tqdm(total=n, unit="sample", desc="sampling", disable=not progress, dynamic_ncols=True)
     while len(samples) < n:
         count = min(GENERATION_CHUNK, n - len(samples))
-        for cand in sampler.generate(seed, settings, count, round_index=round_index):
-            post = sampler.to_post(cand, seed, settings)
-            assessment = assess(post, cand, gate, index, sampler.tokenizer)
+        batch = sampler.generate(seed, settings, count, round_index=round_index)
+        posts = [sampler.to_post(cand, seed, settings) for cand in batch]
+        if quality is not None:
+            quality.prepare(posts)
+        for cand, post in zip(batch, posts):
+            assessment = assess(post, cand, gate, index, sampler.tokenizer, quality)
             samples.append(Sample(index=len(samples), seed=cand.seed, title=post.title,
                                   body=post.body, text=cand.text, tokens=len(cand.token_ids),
                                   stop=cand.stop, passed=assessment.passed,

@@ -13,7 +13,11 @@ Rules, in order:
   data: links. ``html="reject"`` rejects; ``html="escape"`` lets the candidate through as it is:
   its text stays plain and is escaped once, where it is written (the plugin's post file,
   ``trainer sample --out``, the report), as every post's text is. Escaping it here as well made
-  readers see entities and backslashes on the published page.
+  readers see entities and backslashes on the published page;
+- ``fluency``: perplexity under a pretrained reference model at most the run's calibrated limit
+  (``trainer.generation.quality``; off with ``fluency=False``);
+- ``topic``: TF-IDF similarity to the blog's posts at least the calibrated limit (``topic=False``).
+  Both need the run's ``gate_calibration.json``; without it they are left out (one warning).
 """
 from __future__ import annotations
 
@@ -45,6 +49,8 @@ class GateSettings:
     corpus: str | None = None  # overrides train.json's corpus_path
     require_corpus: bool = False
     html: str = "reject"  # or "escape"
+    fluency: bool = True  # perplexity under the reference model (trainer.generation.quality)
+    topic: bool = True  # TF-IDF similarity to the blog's posts (trainer.generation.quality)
 
     def validate(self) -> "GateSettings":
         problems = []
@@ -124,10 +130,12 @@ def find_html(text: str) -> list[str]:
 
 
 # ------------------------------------------------------------------------------------ rules
-def assess(post: Post, candidate, settings: GateSettings, index, tokenizer) -> Assessment:
+def assess(post: Post, candidate, settings: GateSettings, index, tokenizer,
+           quality=None) -> Assessment:
     """Run every rule on ``post`` (which it leaves as it is, plain text, in every mode).
 
-    ``candidate`` gives the mean log-prob; ``index`` is a ``MemorisationIndex`` or a ``Skipped``.
+    ``candidate`` gives the mean log-prob; ``index`` is a ``MemorisationIndex`` or a ``Skipped``;
+    ``quality`` (a ``QualityChecks``, optional) adds the calibrated ``fluency`` and ``topic`` rules.
     """
     from trainer.generation.memorisation import Skipped
 
@@ -180,6 +188,9 @@ def assess(post: Post, candidate, settings: GateSettings, index, tokenizer) -> A
     else:
         result.verdicts.append(Verdict("html", False, ", ".join(found),
                                        "no raw HTML or script links"))
+
+    if quality is not None:  # fluency and topic: a trainer.generation.quality.QualityChecks
+        result.verdicts.extend(quality.verdicts(post, figures))
 
     figures["mean_logprob"] = round(candidate.mean_logprob, 4)
     figures["passed"] = result.passed

@@ -126,6 +126,7 @@ class Sampler:
         self.folder = folder
         self._decoder = None
         self._memorisation = {}
+        self._quality = None
 
     # ----------------------------------------------------------------------------- loading
     @classmethod
@@ -231,6 +232,16 @@ class Sampler:
             self._memorisation[key] = index_for_run(self.folder, self.tokenizer, gate)
         return self._memorisation[key]
 
+    def quality_checks(self, gate):
+        """The gate's fluency and topic rules for this run (``trainer.generation.quality``): one
+        object per sampler, so the calibration is read and the reference model loaded once."""
+        from trainer.generation.quality import QualityChecks
+
+        if self._quality is None:
+            self._quality = QualityChecks(self.folder, gate)
+        self._quality.gate = gate
+        return self._quality
+
     def best_post(self, seed: int, settings: SamplingSettings | None = None, gate=None,
                   candidates: int = 4, rounds: int = 3) -> BestPost:
         """Up to ``rounds`` batches of ``candidates``; the gate's best survivor, or no post.
@@ -245,14 +256,17 @@ class Sampler:
         if candidates < 1 or rounds < 1:
             raise TrainerError(f"candidates ({candidates}) and rounds ({rounds}) must be >= 1")
         index = self.memorisation_index(gate)
+        quality = self.quality_checks(gate)
         result = BestPost(post=None)
         for round_index in range(rounds):
             batch = self.generate(seed, settings, candidates, round_index=round_index)
             assessed = []
-            for cand in batch:
-                post = self.to_post(cand, seed, settings, candidates=candidates, rounds=rounds)
+            posts = [self.to_post(cand, seed, settings, candidates=candidates, rounds=rounds)
+                     for cand in batch]
+            quality.prepare(posts)
+            for cand, post in zip(batch, posts):
                 post.gate["round"] = round_index
-                assessment = assess(post, cand, gate, index, self.tokenizer)
+                assessment = assess(post, cand, gate, index, self.tokenizer, quality)
                 post.gate.update(assessment.figures)
                 assessed.append((post, assessment))
                 result.report.extend(f"round {round_index + 1} candidate {cand.index + 1}: {line}"

@@ -46,6 +46,7 @@ class FitConfig:
     device: str = "auto"
     fresh: bool = False
     progress: bool = True
+    gate_calibration: bool = True  # measure the blog's posts for the gate at the end (gate_calibration.json)
 
     @property
     def run_dir(self) -> Path:

@@ -31,6 +31,7 @@ import torch
 from common.errors import OutOfMemory
 from trainer.devices import autocast
 from trainer.evaluation.metrics import plot_losses, write_summary
+from trainer.evaluation.gate_calibration import calibrate_gate
 from trainer.evaluation.perplexity import evaluate_windows, perplexity_of
 from trainer.training import checkpoint as ckpt
 from trainer.training.config import FitConfig, check_config
@@ -244,6 +245,8 @@ def finish(cfg: FitConfig, run: RunState) -> FitResult:
                 ckpt.publish_model(run.run_dir, run.model, run.tokenizer)
             result.summary = _summary(cfg, run)
             write_summary(run.run_dir, result.summary)
+            if cfg.gate_calibration:
+                calibrate_gate(run.run_dir, result.summary)
     teardown(run.dist)
     log.debug("fit finished in %.1fs", time.time() - run.started)
     return result

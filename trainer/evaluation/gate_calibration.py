@@ -1,0 +1,113 @@
+"""Calibrating the gate's fluency and topic rules on the blog's own posts (``gate_calibration.json``).
+
+``calibrate_run(run_dir)`` runs at the end of ``trainer fit`` and in ``trainer report``:
+- fluency: the reference model's perplexity of the held-out posts, then of training posts up to
+  ``MAX_POSTS`` in all (the reference model was never trained on either, and a blog of 20 posts
+  holds out two: too few for a percentile);
+- topic: the TF-IDF model of the training posts; the held-out posts' similarity to it, and each
+  training post's similarity to the centroid of the *other* training posts (leave one out).
+The limits are ``GateCalibration``'s. ``calibration_posts`` is the split both use, also for
+``bench/gate.py``.
+"""
+from __future__ import annotations
+
+import hashlib
+import logging
+import os
+from datetime import datetime, timezone
+from pathlib import Path
+
+import numpy as np
+
+from trainer.generation.calibration import GateCalibration
+from trainer.generation.fluency import MAX_TOKENS, ReferenceModel, reference_for
+from trainer.generation.topic import TopicModel
+
+log = logging.getLogger(__name__)
+
+MAX_POSTS = 48
+
+
+def leave_one_out_similarities(model: TopicModel) -> list[float]:
+    """Each training post's cosine to the centroid of the other training posts."""
+    matrix = model.matrix
+    if matrix is None or len(matrix) < 2:
+        return []
+    total = matrix.sum(axis=0)
+    sims = []
+    for row in matrix:
+        rest = total - row
+        norm = np.linalg.norm(rest)
+        sims.append(float(row @ rest / norm) if norm else 0.0)
+    return sims
+
+
+def _sample(posts: list[str], n: int) -> list[str]:
+    """Up to ``n`` posts, chosen by the hash of their text (the same on every run)."""
+    return sorted(posts, key=lambda d: hashlib.sha256(d.encode("utf-8")).hexdigest())[:max(n, 0)]
+
+
+def calibrate(held_out: list[str], training: list[str], reference: ReferenceModel | None, *,
+              reference_source: str = "", corpus_sha256: str | None = None) -> GateCalibration:
+    """The calibration from the blog's posts (``reference`` None: topic figures only)."""
+    topic = TopicModel.fit(training or held_out)
+    loo = leave_one_out_similarities(topic)
+    similarities = [topic.similarity(d) for d in held_out] + _sample_values(loo, training)
+    fluency_posts = list(held_out[:MAX_POSTS]) + _sample(training, MAX_POSTS - len(held_out))
+    perplexities = reference.perplexities(fluency_posts) if reference is not None else []
+    return GateCalibration(
+        reference=reference.ref if reference is not None else None,
+        reference_source=reference_source, max_tokens=reference.max_tokens if reference else MAX_TOKENS,
+        perplexities=[round(p, 3) for p in perplexities],
+        similarities=[round(s, 5) for s in similarities], held_out_posts=len(held_out),
+        topic_model=topic.to_dict(), corpus_sha256=corpus_sha256,
+        created_at=datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"))
+
+
+def _sample_values(values: list[float], posts: list[str]) -> list[float]:
+    """The leave-one-out values of at most ``MAX_POSTS`` training posts (hash order)."""
+    chosen = set(_sample(posts, MAX_POSTS))
+    return [v for v, d in zip(values, posts) if d in chosen]
+
+
+def calibrate_run(run_dir: str | os.PathLike, *, summary: dict | None = None,
+                  corpus: str | os.PathLike | None = None,
+                  reference: ReferenceModel | None = None) -> GateCalibration:
+    """Measure the run's posts and write ``gate_calibration.json``; raises ``UserError`` subclasses
+    (no corpus, no reference model) with one line."""
+    from common.fileio import sha256_file
+    from trainer.evaluation.comparison import held_out_posts
+    from trainer.runs import read_summary
+
+    run_dir = Path(run_dir)
+    summary = summary if summary is not None else read_summary(run_dir)
+    posts = held_out_posts(summary, corpus)
+    ref, source = reference_for(summary)
+    if reference is None:
+        reference = ReferenceModel.load(ref)
+    else:
+        source = source if reference.ref == ref else "given"
+    log.info("calibrating the gate on %d held-out and %d training posts (reference %s)",
+             len(posts.documents), len(posts.training), Path(reference.ref).name)
+    calibration = calibrate(posts.documents, posts.training, reference, reference_source=source,
+                            corpus_sha256=sha256_file(posts.corpus_path))
+    calibration.write(run_dir)
+    return calibration
+
+
+SKIP_ENV = "TPDNE_SKIP_GATE_CALIBRATION"  # "1": `trainer fit` leaves it to `trainer report` (the tests)
+
+
+def calibrate_gate(run_dir: str | os.PathLike, summary: dict) -> GateCalibration | None:
+    """``calibrate_run`` at the end of ``trainer fit``: a failure is one warning, never a failed
+    run (the model is already written; the gate then runs without fluency and topic)."""
+    if os.environ.get(SKIP_ENV) == "1":
+        return None
+    try:
+        return calibrate_run(run_dir, summary=summary)
+    except Exception as exc:  # noqa: BLE001 - the trained model must survive any failure here
+        from common.errors import first_line
+
+        log.warning("the quality gate is not calibrated (%s): it runs without its fluency and "
+                    "topic checks until `trainer report --run %s` calibrates it", first_line(exc), run_dir)
+        return None
