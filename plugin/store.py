@@ -142,7 +142,14 @@ def existing_slugs(settings: DailyPostSettings) -> set[str]:
     return slugs
 
 
+SLUG_WORDS = 6  # a slug is the title's first words: short enough to read in an address
+SLUG_CHARS = 60
+_SLUG_DANGLING = frozenset("a an the and or but of to in on at for with by from".split())
+
+
 def slugify_title(title: str, settings: DailyPostSettings) -> str:
+    """The title's slug (Pelican's ``slugify`` with the site's settings), cut at a word boundary to
+    at most ``SLUG_WORDS`` words and ``SLUG_CHARS`` characters, without a dangling "the"/"of"."""
     from pelican.utils import slugify
 
     slug = slugify(
@@ -151,7 +158,14 @@ def slugify_title(title: str, settings: DailyPostSettings) -> str:
         preserve_case=settings.slug_preserve_case,
         use_unicode=settings.slug_unicode,
     )
-    return slug[:60].strip("-")
+    words = [word for word in slug.split("-") if word]
+    cut = len(words) > SLUG_WORDS
+    words = words[:SLUG_WORDS]
+    while len("-".join(words)) > SLUG_CHARS and len(words) > 1:
+        words, cut = words[:-1], True
+    while cut and len(words) > 1 and words[-1].lower() in _SLUG_DANGLING:
+        words.pop()
+    return "-".join(words)[:SLUG_CHARS].strip("-")
 
 
 def unique_slug(title: str, day: dt.date, settings: DailyPostSettings, taken: set[str]) -> str:

@@ -112,6 +112,21 @@ def test_unique_slug_adds_the_date_then_a_number():
     assert store.unique_slug("!!!", day, site, set()) == "machine-post"
 
 
+@pytest.mark.parametrize("title, slug", [
+    ("The Calibration Saga, Part Two: The Rain Gauge That Counted Twice",
+     "the-calibration-saga-part-two"),  # six words, less the dangling "the"
+    ("Measuring Snow Depth with a Ten-Euro Ultrasonic Sensor", "measuring-snow-depth-with-a-ten"),
+    ("Fog on the Harbour", "fog-on-the-harbour"),
+    ("Supercalifragilisticexpialidocious " * 4, "supercalifragilisticexpialidocious"),
+])
+def test_slugs_are_the_titles_first_six_words_at_most(title, slug):
+    site = read(SITE)
+    assert store.slugify_title(title, site) == slug
+    assert len(slug.split("-")) <= 6 and len(slug) <= 60
+    day = dt.date(2026, 3, 14)
+    assert store.unique_slug(title, day, site, {slug}) == f"{slug}-2026-03-14"
+
+
 def test_write_post_never_overwrites(tmp_path):
     day = dt.date(2026, 3, 14)
     old = os.umask(0o022)

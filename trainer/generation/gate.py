@@ -2,9 +2,13 @@
 
 Each rule gives a ``Verdict`` with the rule's name, the measured value and the limit, so every
 decision can be reported. Of the candidates that pass every rule, the one with the best mean token
-log-probability (under the raw model) wins.
+log-probability (under the raw model) wins; one that ended by itself beats a trimmed one.
 
 Rules, in order:
+- ``title``: the sample's first line is a usable title followed by a blank line and a body
+  (``trainer.generation.post.title_problem``); the verdict names what is wrong;
+- ``ending``: the body ends where a sentence ends; a sample cut at the length limit (``ending``
+  "trimmed") keeps at least ``min_words`` words after trimming;
 - ``length``: at least ``min_words`` words in the body;
 - ``repetition``: the share of repeated word ``rep_n``-grams (rep-4) at most ``max_repeated``;
 - ``diversity``: distinct word bigrams / all bigrams (distinct-2) at least ``min_distinct``;
@@ -25,7 +29,7 @@ import re
 from dataclasses import asdict, dataclass, field
 
 from common.errors import TrainerError
-from trainer.generation.post import Post
+from trainer.generation.post import Post, ends_a_sentence
 
 _WORD = re.compile(r"\w+(?:['’]\w+)*", re.UNICODE)
 _HTML_PATTERNS = [
@@ -145,6 +149,21 @@ def assess(post: Post, candidate, settings: GateSettings, index, tokenizer,
     body_words = words(post.body)
     all_words = words(post.text or post.title + "\n" + post.body)  # the title once
 
+    result.verdicts.append(Verdict("title", not post.title_problem, repr(post.title),
+                                   "a first line that reads as a title, a blank line, a body",
+                                   post.title_problem))
+    ending = post.gate.get("ending", "eos")
+    figures["ending"] = ending
+    if not ends_a_sentence(post.body):
+        result.verdicts.append(Verdict("ending", False, f"{ending}, ends mid-sentence",
+                                       "ends with . ! or ?"))
+    elif ending == "trimmed":
+        result.verdicts.append(Verdict("ending", len(body_words) >= settings.min_words,
+                                       f"trimmed to {len(body_words)} words",
+                                       f">= {settings.min_words} words after trimming"))
+    else:
+        result.verdicts.append(Verdict("ending", True, ending, "ends with . ! or ?"))
+
     figures["words"] = len(body_words)
     result.verdicts.append(Verdict("length", len(body_words) >= settings.min_words,
                                    f"{len(body_words)} words", f">= {settings.min_words} words"))
@@ -198,10 +217,13 @@ def assess(post: Post, candidate, settings: GateSettings, index, tokenizer,
 
 
 def pick_best(assessed: list[tuple[Post, Assessment]]) -> Post | None:
-    """The passing post with the highest mean token log-prob (earliest on a tie), or None."""
+    """The passing post that ended by itself (``ending`` "eos") over a trimmed one, then with the
+    highest mean token log-prob (earliest on a tie), or None."""
+    def rank(post: Post) -> tuple[bool, float]:
+        return post.gate.get("ending", "eos") == "eos", post.gate["mean_logprob"]
+
     best = None
     for post, assessment in assessed:
-        if assessment.passed and (best is None or
-                                  post.gate["mean_logprob"] > best.gate["mean_logprob"]):
+        if assessment.passed and (best is None or rank(post) > rank(best)):
             best = post
     return best

@@ -1,8 +1,13 @@
 """A generated post: title and body parsed from a sampled text, plus what is needed to regenerate it.
 
 The corpus format puts each post's title on its first line, then a blank line, then the body, so a
-model trained on it writes the same shape. ``parse_post`` takes the first line as the title when it
-looks like one; otherwise the title comes from the body's first sentence.
+model trained on it writes the same shape. ``parse_post`` takes the first line as the title, always:
+a title is never made up from the body. When that line is not a usable title (``title_problem``:
+lower-case start, ends mid-phrase, too long, mostly punctuation) or the shape is wrong (no blank
+line after it, no body), the post says why in ``Post.title_problem`` and the gate rejects it.
+
+A sample that hit the length limit stopped mid-thought: ``trim_to_last_sentence`` cuts it back to
+its last complete paragraph, or else its last complete sentence (``Sampler.to_post`` applies it).
 
 A ``Post`` holds plain text; it is escaped once, when a post file is written (``common.post_file``).
 """
@@ -13,9 +18,14 @@ from dataclasses import asdict, dataclass, field
 
 from common.text_rules import SENTENCE_END, remove_controls
 
-MAX_TITLE_CHARS = 90
-MAX_TITLE_WORDS = 14
-
+MAX_TITLE_CHARS = 80  # the blog's longest title is 65 characters, 11 words
+MAX_TITLE_WORDS = 12
+# A title ending in one of these stops mid-phrase ("Notes on the", "Rain, wind and").
+_DANGLING_MARKS = (",", ";", ":", "-", "(", "—", "–", "/", "&", "…", "...")
+# Or in one of these words (prepositions that can end a title, "Checking In", are not here).
+_DANGLING_WORDS = frozenset("a an the and or but nor of into onto than my your our their his her its".split())
+# A body that ends where a sentence ends: . ! or ? and any closing quotes or brackets.
+_ENDS_A_SENTENCE = re.compile(f"(?:{SENTENCE_END.pattern})\\Z")
 
 
 @dataclass
@@ -29,7 +39,7 @@ class Post:
     settings: dict = field(default_factory=dict)
     gate: dict = field(default_factory=dict)
     text: str = ""  # the raw sampled text the post was parsed from
-    title_from: str = "first line"  # or "first sentence"
+    title_problem: str = ""  # why the first line is not a usable title ("" when it is)
 
     @property
     def words(self) -> int:
@@ -56,46 +66,81 @@ def clean_title(line: str) -> str:
     return re.sub(r"\s+", " ", title)
 
 
-def is_usable_title(title: str) -> bool:
-    """A title has letters, is short (a line, not a paragraph) and doesn't end mid-sentence."""
-    if not title or not re.search(r"[^\W\d_]", title):
-        return False
+def title_problem(title: str) -> str:
+    """Why ``title`` (a cleaned first line) is not a usable title, or "" when it is one."""
+    if not title:
+        return "empty"
+    letters = sum(ch.isalpha() for ch in title)
+    if letters == 0:
+        return "no letters"
+    if letters * 2 < len(title.replace(" ", "")):
+        return "mostly punctuation"
     if len(title) > MAX_TITLE_CHARS or len(title.split()) > MAX_TITLE_WORDS:
-        return False
-    return not title.endswith((",", ";", ":", "-", "(", "—"))
+        return f"too long (over {MAX_TITLE_CHARS} characters or {MAX_TITLE_WORDS} words)"
+    if title[0].islower():
+        return "starts lower-case"
+    last_word = title.split()[-1]
+    dangling = last_word.lower() in _DANGLING_WORDS and last_word != "A"  # "Plan A" ends well
+    if title.endswith(_DANGLING_MARKS) or (len(title.split()) > 1 and dangling):
+        return "ends mid-phrase"
+    return ""
 
 
-def title_from_sentence(text: str) -> str:
-    """A title from the first sentence of ``text``, cut at a word boundary when long."""
-    flat = " ".join(text.split())
-    match = SENTENCE_END.search(flat)
-    sentence = flat[: match.start()] if match else flat
-    sentence = sentence.rstrip(".!?").strip().strip("\"'“”‘’`*_").strip()
-    words = sentence.split()
-    title = ""
-    for word in words[:MAX_TITLE_WORDS]:
-        candidate = f"{title} {word}".strip()
-        if len(candidate) > MAX_TITLE_CHARS:
-            break
-        title = candidate
-    if title and len(title) < len(sentence):
-        title = title.rstrip(",;:-—(") + "…"
-    return title or "Untitled"
+def is_usable_title(title: str) -> bool:
+    """A title has letters, is short (a line, not a paragraph), starts with a capital (or a digit)
+    and doesn't end mid-phrase."""
+    return not title_problem(title)
+
+
+def ends_a_sentence(text: str) -> bool:
+    """Whether ``text`` ends where a sentence ends (``common.text_rules.SENTENCE_END``)."""
+    return bool(_ENDS_A_SENTENCE.search(text.rstrip()))
+
+
+def trim_to_last_sentence(body: str) -> str:
+    """``body`` of a sample that hit the length limit, cut back to where a writer could stop.
+
+    The paragraph sampling stopped in is unfinished: the body ends with the paragraph before it
+    when that one ends a sentence; otherwise with the last complete sentence; "" when no sentence
+    ended at all.
+    """
+    body = normalise_body(body)
+    head, blank, _unfinished = body.rpartition("\n\n")
+    if blank and ends_a_sentence(head):
+        return head.rstrip()
+    end = 0
+    for match in SENTENCE_END.finditer(body):
+        end = match.end()
+    return body[:end].rstrip()
+
+
+def _same_words(a: str, b: str) -> bool:
+    """Whether two lines hold the same words (case, punctuation and spacing aside)."""
+    def plain(line: str) -> list[str]:
+        return re.findall(r"\w+", line.casefold())
+    return bool(plain(a)) and plain(a) == plain(b)
 
 
 def parse_post(text: str, **extra) -> Post:
-    """Split a sampled text into a ``Post``: first line as title, or one from the first sentence.
+    """Split a sampled text into a ``Post``: the first line is the title, the rest the body.
 
+    The title loses Markdown heading marks and quotes; a setext underline and a first body line
+    that repeats the title are dropped. ``title_problem`` says why the post has no usable title.
     ``extra`` fills the other fields (seed, model, settings, gate).
     """
     text = normalise_body(text)
     first, _, rest = text.partition("\n")
     title = clean_title(first)
-    underline = re.match(r"^[=\-]{3,}\s*(\n|$)", rest)
-    if underline:  # a setext heading: "Title\n====="
+    problem = title_problem(title)
+    underline = re.match(r"^[=\-]{3,}[ \t]*(\n|$)", rest)
+    if underline:  # a setext heading: "Title\n=====": the underline separates it from the body
         rest = rest[underline.end():]
-    if is_usable_title(title) and rest.strip():
-        return Post(title=title, body=normalise_body(rest), text=text, **extra)
-    body = text
-    return Post(title=title_from_sentence(body), body=body, text=text, title_from="first sentence",
-                **extra)
+    elif rest and not rest.startswith("\n"):
+        problem = problem or "no blank line after it"
+    body = normalise_body(rest)
+    repeat, _, after = body.partition("\n")
+    if _same_words(clean_title(repeat), title):  # the body starts by repeating the title
+        body = normalise_body(after)
+    if not body:
+        problem = problem or "empty body"
+    return Post(title=title, body=body, text=text, title_problem=problem, **extra)

@@ -27,7 +27,7 @@ from common.errors import ModelError, TrainerError
 from trainer.generation.best_post import BestPost
 from trainer.generation.decoders import make_decoder
 from trainer.generation.decoding import sample_batch
-from trainer.generation.post import Post, parse_post
+from trainer.generation.post import Post, parse_post, trim_to_last_sentence
 
 log = logging.getLogger(__name__)
 
@@ -210,11 +210,19 @@ class Sampler:
                 **extra_settings) -> Post:
         settings_dict = settings.to_dict()
         settings_dict.update(precision=self.precision, **extra_settings)
+        """The candidate as a ``Post``; one that hit the length limit (``stop`` "length" or
+        "context") is cut back to its last complete paragraph or sentence (``ending`` "trimmed"),
+        one that ended with the end-of-post token is whole (``ending`` "eos")."""
         post = parse_post(candidate.text, seed=seed, model=dict(self.identity),
                           settings=settings_dict)
+        ending = "eos" if candidate.stop == "eos" else "trimmed"
         post.gate = {"candidate_seed": candidate.seed, "candidate": candidate.index,
                      "tokens": len(candidate.token_ids), "stop": candidate.stop,
-                     "mean_logprob": round(candidate.mean_logprob, 4)}
+                     "ending": ending, "mean_logprob": round(candidate.mean_logprob, 4)}
+        if ending == "trimmed":
+            words = post.words
+            post.body = trim_to_last_sentence(post.body)
+            post.gate["trimmed_words"] = words - post.words
         return post
 
     def posts(self, seed: int, settings: SamplingSettings | None = None, n: int = 1) -> list[Post]:

@@ -9,7 +9,7 @@ def test_gallery_holds_the_first_samples_with_their_gate_verdicts(fit_run, built
     gallery = built_report.gallery
     assert len(gallery) == report_options["samples"]
     assert built_report.memorisation.samples == report_options["batch"]
-    rules = ["length", "repetition", "diversity", "memorised", "html"]
+    rules = ["title", "ending", "length", "repetition", "diversity", "memorised", "html"]
     for sample in gallery:
         assert [line.split(":")[0] for line in sample.verdicts] == rules
         assert sample.passed == (not sample.rejected_by)

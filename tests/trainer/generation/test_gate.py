@@ -36,7 +36,7 @@ def verdicts(text, settings=None, index=NO_INDEX, logprob=-2.0, tokenizer=None):
 def test_a_good_post_passes_every_rule_and_records_its_figures():
     post, assessment, rules = verdicts("North Wind\n\n" + GOOD_BODY)
     assert assessment.passed, assessment.lines()
-    assert set(rules) == {"length", "repetition", "diversity", "memorised", "html"}
+    assert set(rules) == {"title", "ending", "length", "repetition", "diversity", "memorised", "html"}
     assert assessment.figures["words"] == len(GOOD_BODY.split())
     assert assessment.figures["rep4"] == 0.0
     assert assessment.figures["mean_logprob"] == -2.0
@@ -80,7 +80,7 @@ def test_measures():
     ("<iframe src=x></iframe>", "html tag"),
 ])
 def test_raw_html_is_rejected(html, kind):
-    _, assessment, rules = verdicts("Title\n\n" + GOOD_BODY + " " + html)
+    _, assessment, rules = verdicts("Title\n\n" + GOOD_BODY + " " + html + " That was all.")
     assert not rules["html"].passed
     assert kind in rules["html"].line()
     assert assessment.rejected_by == ["html"]
@@ -93,7 +93,7 @@ def test_prose_with_angle_brackets_or_data_colon_is_not_html():
 
 
 def test_html_escape_mode_lets_the_post_through_escaped_once_where_it_is_written():
-    text = "Title\n\n" + GOOD_BODY + " <script>x()</script>"
+    text = "Title\n\n" + GOOD_BODY + " <script>x()</script> That was all."
     post, assessment, rules = verdicts(text, GateSettings(min_words=20, html="escape"))
     assert assessment.passed
     assert "escaped when written" in rules["html"].line()
@@ -141,17 +141,20 @@ def test_best_post_reports_every_decision_and_no_post_when_all_fail(tiny_model_d
     assert result.report[-1].startswith("no post: all 4 candidates in 2 rounds were rejected")
 
 
-def test_best_post_returns_the_winner_with_its_figures(tiny_model_dir):
+def test_best_post_returns_the_winner_with_its_figures(overfit_run):
+    """An untrained model writes no title and no sentence: the model that recites a titled post
+    (its corpus, so the memorisation window is set past the recital) gives a winner."""
     from trainer.generation.sampler import Sampler, SamplingSettings
 
-    sampler = Sampler.load(tiny_model_dir, precision="fp32", threads=1)
-    gate = GateSettings(min_words=1, max_repeated=1.0, min_distinct=0.0)
-    result = sampler.best_post(5, SamplingSettings(max_new_tokens=16), gate, candidates=3,
-                               rounds=1)
+    sampler = Sampler.load(overfit_run, precision="fp32", threads=1)
+    gate = GateSettings(min_words=1, max_repeated=1.0, min_distinct=0.0, memorised_tokens=500)
+    settings = SamplingSettings(max_new_tokens=120)
+    result = sampler.best_post(5, settings, gate, candidates=3, rounds=1)
     assert result.post is not None
     survivors = [p for p, a in result.candidates if a.passed]
-    assert result.post.gate["mean_logprob"] == max(p.gate["mean_logprob"] for p in survivors)
+    assert max((p.gate["ending"] == "eos", p.gate["mean_logprob"]) for p in survivors) == \
+        (result.post.gate["ending"] == "eos", result.post.gate["mean_logprob"])
     assert result.post.gate["round"] == 0 and result.post.seed == 5
     assert "wins" in result.report[-1]
-    again = sampler.best_post(5, SamplingSettings(max_new_tokens=16), gate, candidates=3, rounds=1)
+    again = sampler.best_post(5, settings, gate, candidates=3, rounds=1)
     assert (again.post.title, again.post.body) == (result.post.title, result.post.body)

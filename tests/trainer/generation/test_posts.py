@@ -5,14 +5,15 @@ import markdown
 import pytest
 
 from common.post_file import escape_body
-from trainer.generation.post import parse_post
+from trainer.generation.post import (ends_a_sentence, is_usable_title, parse_post, title_problem,
+                                     trim_to_last_sentence)
 
 
 def test_first_line_is_the_title_and_paragraphs_are_kept():
     post = parse_post("Fog on the Harbour\n\nThe first paragraph.\n\n\n\nThe second one.  \n")
     assert post.title == "Fog on the Harbour"
     assert post.body == "The first paragraph.\n\nThe second one."
-    assert post.title_from == "first line"
+    assert post.title_problem == ""
 
 
 @pytest.mark.parametrize("first_line", ["## Fog on the Harbour", '"Fog on the Harbour"',
@@ -25,35 +26,95 @@ def test_setext_underline_is_not_part_of_the_body():
     post = parse_post("Fog on the Harbour\n==================\n\nBody text here.")
     assert post.title == "Fog on the Harbour"
     assert post.body == "Body text here."
+    assert post.title_problem == ""
 
 
-def test_a_paragraph_first_line_gives_a_title_from_its_first_sentence():
+@pytest.mark.parametrize("title", ["Fog on the Harbour", "10 Things the Gauge Taught Me",
+                                   "Plan A", "Checking In", "Why It Rained?", "Notes, Part 2"])
+def test_usable_titles(title):
+    assert title_problem(title) == ""
+    post = parse_post(f"{title}\n\nThe body.")
+    assert (post.title, post.title_problem) == (title, "")
+
+
+@pytest.mark.parametrize("title, why", [
+    ("fog on the harbour", "starts lower-case"),
+    ("Fog on the", "ends mid-phrase"),
+    ("Fog, rain and", "ends mid-phrase"),
+    ("Notes on a theme of", "ends mid-phrase"),
+    ("Fog on the harbour,", "ends mid-phrase"),
+    ("The plan:", "ends mid-phrase"),
+    ("The gauge read four millimetres before breakfast and then the wind turned again", "too long"),
+    ("A" + "b" * 95, "too long"),
+    ("%% -- ## ;; A1 ==", "mostly punctuation"),
+    ("12345 ---", "no letters"),
+    ("", "empty"),
+])
+def test_unusable_titles_are_named_not_patched(title, why):
+    assert title_problem(title).startswith(why)
+    assert not is_usable_title(title)
+
+
+def test_a_paragraph_first_line_is_not_turned_into_a_title():
+    """The old fallback cut the first sentence with "…": now the post keeps the line and says why."""
     text = ("The gauge read four millimetres before breakfast. Then the wind turned and the rain "
             "came back for the whole afternoon, which nobody had forecast at all.")
     post = parse_post(text)
-    assert post.title == "The gauge read four millimetres before breakfast"
-    assert post.body == text
-    assert post.title_from == "first sentence"
+    assert "…" not in post.title
+    assert post.title_problem.startswith("too long")
+    assert post.body == ""
 
 
-def test_a_long_first_sentence_is_cut_at_a_word_boundary():
-    text = " ".join(["word"] * 40) + "."
-    post = parse_post(text)
-    assert post.title.endswith("…")
-    assert len(post.title) <= 91
-    assert post.title.rstrip("…").split() == ["word"] * len(post.title.rstrip("…").split())
+def test_a_first_line_without_a_blank_line_after_it_is_not_a_title():
+    post = parse_post("Fog on the Harbour\nThe boats stayed in all day.")
+    assert post.title_problem == "no blank line after it"
 
 
-def test_text_with_only_a_title_line_has_it_as_body_too():
+def test_text_with_only_a_title_line_has_an_empty_body():
     post = parse_post("Just one line without a body")
     assert post.title == "Just one line without a body"
-    assert post.body == "Just one line without a body"
+    assert (post.body, post.title_problem) == ("", "empty body")
 
 
-def test_title_without_letters_is_replaced():
-    post = parse_post("12345 ---\n\nWind from the north today. It was cold.")
-    assert post.title_from == "first sentence"
-    assert post.title == "12345 --- Wind from the north today"
+@pytest.mark.parametrize("repeat", ["Fog on the Harbour", "# Fog on the harbour", "FOG ON THE HARBOUR!",
+                                    '"Fog on the Harbour"'])
+def test_a_body_that_repeats_the_title_loses_the_repeat(repeat):
+    post = parse_post(f"Fog on the Harbour\n\n{repeat}\n\nThe boats stayed in.")
+    assert post.body == "The boats stayed in."
+    assert post.title_problem == ""
+
+
+def test_a_body_that_only_repeats_the_title_is_empty():
+    post = parse_post("Fog on the Harbour\n\nFog on the Harbour")
+    assert (post.body, post.title_problem) == ("", "empty body")
+
+
+def test_a_first_body_line_that_starts_like_the_title_is_kept():
+    post = parse_post("Fog on the Harbour\n\nFog on the harbour again, the third day running.")
+    assert post.body == "Fog on the harbour again, the third day running."
+
+
+@pytest.mark.parametrize("body, trimmed", [
+    # the paragraph sampling stopped in is dropped when the one before ends a sentence
+    ("One. Two.\n\nThree and four. Five is cut", "One. Two."),
+    ("First paragraph ends here.\n\nSecond ends too.\n\nThird was cut mid", "First paragraph ends here.\n\nSecond ends too."),
+    # one paragraph: its last complete sentence
+    ("One. Two and three! Then \"four?\" Five is cut", 'One. Two and three! Then "four?"'),
+    # the paragraph before does not end a sentence (a heading): the last complete sentence
+    ("## A heading\n\nOne (two.) Three", "## A heading\n\nOne (two.)"),
+    # no sentence ended at all
+    ("The wind came round to the", ""),
+])
+def test_a_sample_cut_at_the_length_limit_is_trimmed_to_where_a_writer_would_stop(body, trimmed):
+    assert trim_to_last_sentence(body) == trimmed
+    assert trimmed == "" or ends_a_sentence(trimmed)
+
+
+@pytest.mark.parametrize("text, ends", [("Done.", True), ('He said "no."', True), ("Why?)", True),
+                                        ("It rained!  \n", True), ("e.g", False),
+                                        ("and then the", False), ("Fine,", False), ("", False)])
+def test_ends_a_sentence(text, ends):
+    assert ends_a_sentence(text) is ends
 
 
 def test_control_characters_are_dropped():

@@ -229,10 +229,13 @@ def test_invalid_settings_are_one_line_errors(sampler):
         Sampler.load(sampler.folder, precision="int4")
 
 
-def test_post_carries_seed_model_and_settings(sampler):
-    (post,) = sampler.posts(11, SHORT, n=1)
+def test_post_carries_seed_model_and_settings(recite_sampler, recited_text):
+    greedy = SamplingSettings(max_new_tokens=120, temperature=0, repetition_penalty=1.0)
+    (post,) = recite_sampler.posts(11, greedy, n=1)
     assert post.seed == 11
-    assert post.model == sampler.identity
-    assert post.settings["max_new_tokens"] == 24 and post.settings["precision"] == "fp32"
+    assert post.model == recite_sampler.identity
+    assert post.settings["max_new_tokens"] == 120 and post.settings["precision"] == "fp32"
     assert post.gate["candidate_seed"] == derive_seed(11, 0, 0)
-    assert post.title and post.body
+    assert post.gate["stop"] == post.gate["ending"] == "eos"
+    title, _, body = recited_text.partition("\n\n")
+    assert (post.title, post.body, post.title_problem) == (title, body, "")
