@@ -25,7 +25,11 @@ DTYPES = {"bf16": torch.bfloat16, "fp16": torch.float16, "fp32": torch.float32}
 
 
 def default_threads() -> int:
-    """Threads for this machine: every CPU this process may run on (fixed, for repeatability)."""
+    """Threads for this machine: ``OMP_NUM_THREADS`` when set, else every CPU this process may
+    run on (fixed, for repeatability)."""
+    omp = os.environ.get("OMP_NUM_THREADS", "").strip()
+    if omp.isdigit() and int(omp) > 0:
+        return int(omp)
     try:
         return max(1, len(os.sched_getaffinity(0)))
     except AttributeError:  # not Linux

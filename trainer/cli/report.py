@@ -60,9 +60,11 @@ def report_run(positional: str | None, run: str, models_dir: str):
 @click.option("--out", type=click.Path(),
               help="Where to write the HTML page (default: report.html in the run folder); the Markdown and "
                    "JSON twins go beside it (.md, .json).")
+@click.option("--threads", default=report_default("threads"), type=click.IntRange(1),
+              help="CPU threads (default: OMP_NUM_THREADS, else all available).")
 @click.option("-v", "--verbose", is_flag=True, help="More detail in the logs.")
 def report_command(positional, run, models_dir, samples, batch, seed, length, base_model, corpus,
-                   precision, out, verbose):
+                   precision, out, threads, verbose):
     """Write the run's report.html (+ report.md, report.json): is the model any good?
 
     Loss curves, held-out perplexity against the base model, a gallery of samples with the
@@ -80,9 +82,14 @@ def report_command(positional, run, models_dir, samples, batch, seed, length, ba
         report, paths = make_report(
             report_run(positional, run, models_dir), out=out, samples=samples, batch=batch, seed=seed,
             length=length, base_model=base_model, corpus=corpus, precision=precision,
-            progress=True)
+            progress=True, threads=threads)
     except UserError as exc:
         fail(exc)
+    readiness = getattr(report, "readiness", None)  # the headline, with its reasons
+    if readiness is not None:
+        click.echo(readiness.headline)
+        for why in readiness.reasons:
+            click.echo(f"  - {why}")
     if report.perplexity is not None:
         click.echo(report.perplexity.verdict)
     m = report.memorisation

@@ -111,3 +111,22 @@ def calibrate_gate(run_dir: str | os.PathLike, summary: dict) -> GateCalibration
         log.warning("the quality gate is not calibrated (%s): it runs without its fluency and "
                     "topic checks until `trainer report --run %s` calibrates it", first_line(exc), run_dir)
         return None
+
+
+def calibrated_checks(run_dir, summary: dict, corpus, gate):
+    """``(QualityChecks, note)`` for ``trainer report``: calibrate the run now (the reference model
+    loaded once, for the calibration and the samples), else the calibration already there, with a
+    note saying why it was not renewed."""
+    from common.errors import first_line
+    from trainer.generation.quality import QualityChecks
+
+    if os.environ.get(SKIP_ENV) == "1" or not (gate.fluency or gate.topic):
+        return QualityChecks(run_dir, gate), ""
+    try:
+        reference = ReferenceModel.load(reference_for(summary)[0]) if gate.fluency else None
+        calibration = calibrate_run(run_dir, summary=summary, corpus=corpus, reference=reference) \
+            if reference is not None else None
+    except Exception as exc:  # noqa: BLE001 - the report still shows everything else
+        note = f"the quality gate could not be calibrated ({first_line(exc)})"
+        return QualityChecks(run_dir, gate), note
+    return QualityChecks(run_dir, gate, calibration=calibration, reference=reference), ""

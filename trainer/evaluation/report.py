@@ -33,8 +33,10 @@ from trainer.evaluation.comparison import (
     held_out_posts,
 )
 from trainer.evaluation.diversity import Diversity, diversity
+from trainer.evaluation.gate_calibration import calibrated_checks
 from trainer.evaluation.memorisation_figures import Memorisation, SpanFinder, memorisation_figures
 from trainer.evaluation.metrics import MetricsLog
+from trainer.evaluation.readiness import Readiness, readiness
 from trainer.evaluation.run_warnings import report_warnings
 from trainer.evaluation.samples import Sample, sample_candidates
 from trainer.evaluation.training_figures import loss_plot_png, training_figures
@@ -62,11 +64,14 @@ class Report:
     warnings: list[str]
     options: dict
     model_identity: dict
+    readiness: Readiness | None = None  # the headline: ready to publish or not, and why
+    calibration: dict | None = None  # the gate's calibration figures (GateCalibration.summary)
 
 
 def build_report(run_dir: str | os.PathLike, *, samples: int = 8, batch: int = 64, seed: int = 0,
                  base_model: str | None = None, precision: str = "auto", length: int = 400,
-                 corpus: str | None = None, gate=None, progress: bool = False) -> Report:
+                 corpus: str | None = None, gate=None, progress: bool = False,
+                 threads: int | None = None) -> Report:
     """Measure the run in ``run_dir`` (see the module docstring). Raises ``TrainerError``."""
     from common.corpus_format import read_documents
     from trainer.generation.gate import GateSettings, words
@@ -77,6 +82,10 @@ def build_report(run_dir: str | os.PathLike, *, samples: int = 8, batch: int = 6
         raise TrainerError(f"--samples {samples} and --batch {batch}: use samples >= 0 and batch >= 1")
     batch = max(batch, samples)
     summary = read_summary(run_dir)
+    if threads:  # --threads (else Sampler.load's default: OMP_NUM_THREADS, else every CPU)
+        import torch
+
+        torch.set_num_threads(threads)
     records = MetricsLog(run_dir).read()
     training = training_figures(summary, records)
 
@@ -86,10 +95,12 @@ def build_report(run_dir: str | os.PathLike, *, samples: int = 8, batch: int = 6
     comparison = _held_out_comparison(run_dir, summary, held_out, base_ref, base_note)
 
     gate = gate or GateSettings(corpus=corpus)
+    quality, calibration_note = calibrated_checks(run_dir, summary, corpus, gate)
     log.info("sampling %d posts (seed %d, up to %d tokens each)", batch, seed, length)
-    sampler = Sampler.load(run_dir, precision=precision)
+    sampler = Sampler.load(run_dir, precision=precision, threads=threads)
     settings = SamplingSettings(max_new_tokens=length).validate()
-    drawn = sample_candidates(sampler, batch, seed, settings, gate, progress=progress)
+    drawn = sample_candidates(sampler, batch, seed, settings, gate, progress=progress,
+                              quality=quality)
 
     documents = read_documents(held_out.corpus_path)
     finder = SpanFinder(documents, sampler.tokenizer)
@@ -100,6 +111,9 @@ def build_report(run_dir: str | os.PathLike, *, samples: int = 8, batch: int = 6
                                comparison.documents, summary.get("warnings") or [])
     if held_out.note:
         warnings.append(held_out.note)
+    if calibration_note:
+        warnings.append(calibration_note)
+    calibration = quality.calibration.summary() if quality.calibration else None
     return Report(
         run_name=run_dir.resolve().name,
         run_dir=str(run_dir.resolve()),
@@ -120,6 +134,9 @@ def build_report(run_dir: str | os.PathLike, *, samples: int = 8, batch: int = 6
                  "length": length, "base_model": base_ref, "words_compared": cut,
                  "gate": gate.to_dict()},
         model_identity=dict(sampler.identity),
+        readiness=readiness(drawn, calibration, quality.calibration.reference_source
+                            if quality.calibration else ""),
+        calibration=calibration,
     )
 
 

@@ -27,14 +27,16 @@ class Sample:
     figures: dict
 
 
-def sample_candidates(sampler, n: int, seed: int, settings, gate, *, progress: bool = False) -> list[Sample]:
+def sample_candidates(sampler, n: int, seed: int, settings, gate, *, progress: bool = False,
+                      quality=None) -> list[Sample]:
     """``n`` unconditional candidates (batches of ``GENERATION_CHUNK``), each through the gate."""
     from tqdm.auto import tqdm
 
     from trainer.generation.gate import assess
 
     index = sampler.memorisation_index(gate)
-    quality = sampler.quality_checks(gate) if hasattr(sampler, "quality_checks") else None
+    if quality is None and hasattr(sampler, "quality_checks"):  # fluency and topic, once calibrated
+        quality = sampler.quality_checks(gate)
     samples: list[Sample] = []
     round_index = 0
     bar = tqdm(total=n, unit="sample", desc="sampling", disable=not progress, dynamic_ncols=True)
