@@ -60,6 +60,10 @@ however often the command was interrupted). --fresh starts over.
               help="Tokens per training window [default: min(1024, model context)]; shorter corpora use shorter windows.")
 @click.option("--batch-size", default=fit_default("batch_size"), show_default=True, type=click.IntRange(min=1),
               help="Windows per micro-batch.")
+@click.option("--post-start-share", default=fit_default("post_start_share"), show_default=True,
+              type=click.FloatRange(0, 1), metavar="SHARE",
+              help="Share of each batch's windows that begin where a post begins (title first): "
+                   "a short fine-tune learns how a post starts (the demo model uses 0.5).")
 @click.option("--grad-accum", default=fit_default("grad_accum"), show_default=True, type=click.IntRange(min=1),
               help="Micro-batches per optimizer step (same result, less memory).")
 @click.option("--lr", type=click.FloatRange(min=0, min_open=True), default=fit_default("lr"),

@@ -27,6 +27,7 @@ class FitConfig:
     size: str = "tiny"
     block_size: int | None = None  # None: min(1024, model context), or the resumed run's
     batch_size: int = 8
+    post_start_share: float = 0.0  # share of each batch's windows that begin where a post begins
     grad_accum: int = 1
     lr: float | None = None  # None: 5e-5 pretrained; from scratch 3e-3 tiny, 1e-3 small, 6e-4 gpt2
     warmup: int | None = None  # None: 10 % of the first run's steps, at most 100

@@ -184,9 +184,15 @@ class TrainWindows:
     The windows of training step ``s`` on DDP rank ``r`` come from a generator seeded with
     ``(seed, rank, s)``: they do not depend on how many steps ran in this process, so a resumed
     run sees exactly the windows an uninterrupted one would, and ranks see different windows.
+
+    ``post_start_share`` of each batch's rows (rounded) begin at the EOS that opens a post, so
+    the model sees "EOS, title, blank line, body" often, not only where a random window happens
+    to cross a post boundary: a short fine-tune then learns how a post starts. The other rows
+    start anywhere (they teach the bodies and endings).
     """
 
-    def __init__(self, stream: np.ndarray, block_size: int, batch_size: int, *, seed: int, rank: int = 0):
+    def __init__(self, stream: np.ndarray, block_size: int, batch_size: int, *, seed: int, rank: int = 0,
+                 eos_id: int | None = None, post_start_share: float = 0.0):
         if len(stream) < 2:
             raise CorpusError("the training posts hold fewer than 2 tokens: add text to the corpus")
         self.stream = torch.from_numpy(np.ascontiguousarray(stream, dtype=np.int64))
@@ -196,12 +202,19 @@ class TrainWindows:
         self.rank = rank
         self.step = 0  # the next step whose windows will be drawn
         self.micro = 0  # micro-batch within that step (gradient accumulation)
+        high = len(self.stream) - self.block
+        post_starts = np.flatnonzero(stream[:high] == eos_id) if eos_id is not None else np.zeros(0)
+        self.post_starts = torch.from_numpy(post_starts.astype(np.int64))
+        self.post_rows = round(batch_size * post_start_share) if len(post_starts) else 0
 
     def batch(self, step: int, micro: int = 0) -> tuple[torch.Tensor, torch.Tensor]:
         """The ``micro``-th batch of ``step``: two LongTensors of shape (batch_size, block)."""
         generator = torch.Generator().manual_seed(mix_seed(self.seed, self.rank, step, micro))
         high = len(self.stream) - self.block  # starts in [0, high)
         starts = torch.randint(0, high, (self.batch_size,), generator=generator)
+        if self.post_rows:
+            picks = torch.randint(0, len(self.post_starts), (self.post_rows,), generator=generator)
+            starts[:self.post_rows] = self.post_starts[picks]
         rows = torch.stack([self.stream[s:s + self.block + 1] for s in starts.tolist()])
         return rows[:, :-1], rows[:, 1:]
 

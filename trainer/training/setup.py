@@ -131,7 +131,8 @@ def _windows(cfg: FitConfig, corpus: data.Corpus, tokenizer, train_idx: list[int
     eos = tokenizer.eos_token_id
     train_stream = data.token_stream([tokens[i] for i in train_idx], eos)
     val_stream = data.token_stream([tokens[i] for i in val_idx], eos) if val_idx else train_stream[:0]
-    windows = data.TrainWindows(train_stream, block_size, cfg.batch_size, seed=cfg.seed, rank=dist.rank)
+    windows = data.TrainWindows(train_stream, block_size, cfg.batch_size, seed=cfg.seed, rank=dist.rank,
+                                eos_id=eos, post_start_share=cfg.post_start_share)
     val_windows = data.validation_windows(val_stream, block_size, max_windows=EVAL_WINDOWS)
     if windows.block < block_size:
         log.info("short corpus: %d training tokens, windows of %d tokens", len(train_stream), windows.block)

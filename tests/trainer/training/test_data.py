@@ -148,3 +148,19 @@ def test_corpus_written_by_join_documents_round_trips(tmp_path):
     path = tmp_path / "corpus.txt"
     path.write_text(join_documents(["Title A\n\nBody A", "Title B\n\nBody B"]), encoding="utf-8")
     assert data.read_corpus(path).documents == ["Title A\n\nBody A", "Title B\n\nBody B"]
+
+
+def test_post_start_share_opens_that_share_of_windows_at_a_post_start():
+    """With --post-start-share, half the rows begin with the EOS that opens a post (so the model sees
+    "EOS, title" often); without it the windows are exactly the ones drawn before the option."""
+    posts = [np.arange(10 + i, 40 + i) for i in range(6)]
+    stream = data.token_stream(posts, eos_id=0)
+    plain = data.TrainWindows(stream, 8, 4, seed=3)
+    shared = data.TrainWindows(stream, 8, 4, seed=3, eos_id=0, post_start_share=0.5)
+    unset = data.TrainWindows(stream, 8, 4, seed=3, eos_id=0)
+    for step in range(20):
+        x, y = shared.batch(step)
+        assert (x[:2, 0] == 0).all()  # rows 0-1: a post's opening EOS, then its first token
+        assert (y[:2, 0] != 0).all()
+        assert torch.equal(x[2:], plain.batch(step)[0][2:])  # the others: as before
+        assert torch.equal(unset.batch(step)[0], plain.batch(step)[0])
