@@ -45,8 +45,8 @@ DEMO_CORPUS ?= data/demo-corpus.txt
 # finished (config.json written) its checkpoints and best/ are deleted: a checkpoint of a 135M model
 # weighs 1.6 GB (weights + AdamW state), best/ 0.5 GB; models/demo keeps the 0.5 GB final model. A
 # stopped build keeps them and resumes.
-DEMO_STEPS ?= 16
-DEMO_TRAINOPTS ?= --block-size 256 --batch-size 4 --lr 1e-4 --warmup 2 --eval-every 8 --save-every 8 --keep 1 --sample-every 0
+DEMO_STEPS ?= 48
+DEMO_TRAINOPTS ?= --block-size 256 --batch-size 4 --post-start-share 0.5 --lr 3e-4 --warmup 4 --eval-every 16 --save-every 16 --keep 1 --sample-every 0
 DAYS ?=
 AHEAD ?= 0
 # `make daily`: which settings build the site, whether to commit the new post, what uploads it.

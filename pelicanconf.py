@@ -79,8 +79,8 @@ DAILY_POST_PRECISION = "auto"  # auto | int8 | bf16 | fp32
 # The demo model is SmolLM2-135M (30 layers): on a 2-core CPU it writes ~5-15 tokens/s, so the
 # first `make html` samples at most 2 rounds x 2 candidates x 300 tokens (defaults: 4 x 3 x 400).
 DAILY_POST_SAMPLING = {"max_new_tokens": 300}  # e.g. {"temperature": 0.9, "top_p": 0.95, "max_new_tokens": 400}
-DAILY_POST_CANDIDATES = 2
-DAILY_POST_ROUNDS = 2
+DAILY_POST_CANDIDATES = 4
+DAILY_POST_ROUNDS = 3
 DAILY_POST_GATE = {}  # e.g. {"min_words": 80, "max_repeated": 0.2, "memorised_tokens": 50}
 DAILY_POST_STRICT = False  # True: a post that cannot be written fails the build
 DAILY_POST_BACKFILL_DAYS = 0  # each build also fills the missing posts of this many past days
