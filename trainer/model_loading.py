@@ -61,12 +61,15 @@ def embedded_default_model() -> Path | None:
             path = Path(file.locate()).resolve()
             if path.is_file() and path.stat().st_size > 0:
                 return path
-    if os.environ.get("TPDNE_CACHE"):
-        cache = Path(os.environ["TPDNE_CACHE"]).expanduser()
-    else:
-        cache = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "this-post-does-not-exist"
-    found = [p for p in sorted((cache / "smollm2").glob("*.gguf")) if p.stat().st_size > 0]
+    found = [p for p in sorted((cache_dir() / "smollm2").glob("*.gguf")) if p.stat().st_size > 0]
     return found[0] if found else None
+
+
+def cache_dir() -> Path:
+    """The project's model cache: ``$TPDNE_CACHE``, else ``${XDG_CACHE_HOME:-~/.cache}/this-post-does-not-exist``."""
+    if os.environ.get("TPDNE_CACHE"):
+        return Path(os.environ["TPDNE_CACHE"]).expanduser()
+    return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "this-post-does-not-exist"
 
 
 def resolve_model_ref(ref: str) -> str:
@@ -168,6 +171,15 @@ def _load_gguf(path: Path):
             f"loading {path.name} needs the gguf and accelerate packages: "
             "pip install gguf accelerate (or pip install -e '.[gguf]')"
         ) from None
+    cached = dequantized_folder(path)
+    if (cached / "config.json").exists():
+        try:
+            return _load_folder(cached)
+        except ModelError as exc:  # a damaged copy: de-quantize again and replace it
+            log.warning("ignoring the de-quantized copy of %s (%s)", path.name, exc)
+            import shutil
+
+            shutil.rmtree(cached, ignore_errors=True)
     try:
         model, tokenizer = _from_pretrained(str(path.parent), gguf_file=path.name)
     except (OSError, ValueError, KeyError, RuntimeError, ImportError) as exc:
@@ -177,7 +189,59 @@ def _load_gguf(path: Path):
     model.hf_quantizer = None
     if hasattr(model.config, "quantization_config"):
         del model.config.quantization_config
+    _keep_dequantized(model, tokenizer, cached)
     return model, tokenizer
+
+
+def dequantized_folder(path: Path) -> Path:
+    """Where the fp32 copy of the ``.gguf`` at ``path`` is kept (``cache_dir()/dequantized``).
+
+    De-quantizing SmolLM2's GGUF takes ~20 s on a 2-core CPU; loading the same weights from
+    safetensors takes under a second, which is what keeps the daily build's second model (the
+    gate's reference) cheap. The name changes with the file (path, size, modification time) and
+    the transformers version that de-quantized it, so a stale copy is never used.
+    """
+    import hashlib
+
+    import transformers
+
+    stat = path.stat()
+    key = f"{path.resolve()}|{stat.st_size}|{stat.st_mtime_ns}|{transformers.__version__}"
+    digest = hashlib.sha256(key.encode()).hexdigest()[:16]
+    return cache_dir() / "dequantized" / f"{path.stem}-{digest}"
+
+
+def _keep_dequantized(model, tokenizer, folder: Path) -> None:
+    """Save the de-quantized model once, atomically (a temporary folder renamed into place);
+    a cache that cannot be written (read-only, disk full) costs only the speed-up."""
+    import shutil
+    import tempfile
+
+    from transformers.utils import logging as hf_logging
+
+    if folder.exists():
+        return
+    tmp = None
+    try:
+        folder.parent.mkdir(parents=True, exist_ok=True)
+        tmp = Path(tempfile.mkdtemp(prefix=f".{folder.name}.", dir=folder.parent))
+        bars = hf_logging.is_progress_bar_enabled()
+        hf_logging.disable_progress_bar()
+        try:
+            model.save_pretrained(tmp, safe_serialization=True)
+            tokenizer.save_pretrained(tmp)
+        finally:
+            if bars:
+                hf_logging.enable_progress_bar()
+        os.replace(tmp, folder)
+        tmp = None
+        log.info("kept a de-quantized copy of the model in %s (loads in about a second)", folder)
+    except OSError as exc:
+        log.warning("could not keep a de-quantized copy in %s (%s): the .gguf is de-quantized "
+                    "again on every load", folder.parent, first_line(exc))
+    finally:
+        if tmp is not None:
+            shutil.rmtree(tmp, ignore_errors=True)
 
 
 def _load_hub(ref: str, hint: str = OFFLINE_HINT):
