@@ -4,8 +4,10 @@
 - fluency: the reference model's perplexity of the held-out posts, then of training posts up to
   ``MAX_POSTS`` in all (the reference model was never trained on either, and a blog of 20 posts
   holds out two: too few for a percentile);
-- topic: the TF-IDF model of the training posts; the held-out posts' similarity to it, and each
-  training post's similarity to the centroid of the *other* training posts (leave one out).
+- topic: the TF-IDF model of the training posts; the held-out posts' similarity to it, and of
+  up to ``MAX_POSTS`` training posts each one's similarity to a model of the *other* training
+  posts (leave one out).
+- length and html: every post's body length in words, and the share of posts that show HTML.
 The limits are ``GateCalibration``'s. ``calibration_posts`` is the split both use, also for
 ``bench/gate.py``.
 """
@@ -17,10 +19,9 @@ import os
 from datetime import datetime, timezone
 from pathlib import Path
 
-import numpy as np
-
 from trainer.generation.calibration import GateCalibration
 from trainer.generation.fluency import MAX_TOKENS, ReferenceModel, reference_for
+from trainer.generation.gate import find_html, words
 from trainer.generation.topic import TopicModel
 
 log = logging.getLogger(__name__)
@@ -28,18 +29,12 @@ log = logging.getLogger(__name__)
 MAX_POSTS = 48
 
 
-def leave_one_out_similarities(model: TopicModel) -> list[float]:
-    """Each training post's cosine to the centroid of the other training posts."""
-    matrix = model.matrix
-    if matrix is None or len(matrix) < 2:
+def leave_one_out_similarities(training: list[str], chosen: list[str]) -> list[float]:
+    """Each chosen training post's topic similarity to a model of the *other* training posts (in a
+    model of all of them its own words would count as the blog's)."""
+    if len(training) < 2:
         return []
-    total = matrix.sum(axis=0)
-    sims = []
-    for row in matrix:
-        rest = total - row
-        norm = np.linalg.norm(rest)
-        sims.append(float(row @ rest / norm) if norm else 0.0)
-    return sims
+    return [TopicModel.fit([d for d in training if d is not post]).similarity(post) for post in chosen]
 
 
 def _sample(posts: list[str], n: int) -> list[str]:
@@ -51,23 +46,20 @@ def calibrate(held_out: list[str], training: list[str], reference: ReferenceMode
               reference_source: str = "", corpus_sha256: str | None = None) -> GateCalibration:
     """The calibration from the blog's posts (``reference`` None: topic figures only)."""
     topic = TopicModel.fit(training or held_out)
-    loo = leave_one_out_similarities(topic)
-    similarities = [topic.similarity(d) for d in held_out] + _sample_values(loo, training)
+    loo = leave_one_out_similarities(training, _sample(training, MAX_POSTS))
+    similarities = [topic.similarity(d) for d in held_out] + loo
     fluency_posts = list(held_out[:MAX_POSTS]) + _sample(training, MAX_POSTS - len(held_out))
     perplexities = reference.perplexities(fluency_posts) if reference is not None else []
+    posts = list(held_out) + list(training)
     return GateCalibration(
         reference=reference.ref if reference is not None else None,
         reference_source=reference_source, max_tokens=reference.max_tokens if reference else MAX_TOKENS,
         perplexities=[round(p, 3) for p in perplexities],
         similarities=[round(s, 5) for s in similarities], held_out_posts=len(held_out),
         topic_model=topic.to_dict(), corpus_sha256=corpus_sha256,
-        created_at=datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"))
-
-
-def _sample_values(values: list[float], posts: list[str]) -> list[float]:
-    """The leave-one-out values of at most ``MAX_POSTS`` training posts (hash order)."""
-    chosen = set(_sample(posts, MAX_POSTS))
-    return [v for v, d in zip(values, posts) if d in chosen]
+        created_at=datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        word_counts=[len(words(d.partition("\n\n")[2])) for d in posts],
+        html_share=round(sum(bool(find_html(d)) for d in posts) / len(posts), 4) if posts else None)
 
 
 def calibrate_run(run_dir: str | os.PathLike, *, summary: dict | None = None,

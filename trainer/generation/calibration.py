@@ -7,7 +7,12 @@ gate (``trainer.generation.quality``). Torch-free.
 
 The limits (chosen by measurement, ``bench/gate.py``, docs/quality.md):
 - fluency fails above ``max(FLUENCY_FACTOR x median, p95)`` of the posts' perplexities;
-- topic fails below ``min(TOPIC_FACTOR x median, p5)`` of the posts' similarities.
+- topic fails below ``min(TOPIC_FACTOR x median, p5)`` of the posts' similarities;
+- length: a blog of short posts lowers the gate's ``min_words`` to the 5th percentile of its posts'
+  lengths (never below ``MIN_WORDS_FLOOR``): a blog of 50-word notes would otherwise publish nothing;
+- html: when at least ``HTML_SHARE`` of the blog's posts show HTML (a web developer's code
+  samples), a candidate that does is the blog's style, not a fault: it passes, escaped when written
+  like every post's text.
 """
 from __future__ import annotations
 
@@ -21,9 +26,11 @@ import numpy as np
 from common.fileio import atomic_write_json
 
 FILE_NAME = "gate_calibration.json"
-FORMAT = "gate-calibration/1"
+FORMAT = "gate-calibration/2"  # 2: topic is the vocabulary share, not the centroid cosine
 FLUENCY_FACTOR = 2.5
-TOPIC_FACTOR = 0.7  # off-topic posts measured at 0.5-0.62 x the median, human p5 at 0.8 x
+TOPIC_FACTOR = 0.8  # chosen on three blogs' posts and 13 off-topic posts (docs/quality.md)
+MIN_WORDS_FLOOR = 30
+HTML_SHARE = 0.1
 
 
 @dataclass
@@ -37,6 +44,8 @@ class GateCalibration:
     topic_model: dict = field(default_factory=dict)  # trainer.generation.topic.TopicModel.to_dict
     corpus_sha256: str | None = None
     created_at: str = ""
+    word_counts: list[int] = field(default_factory=list)  # body words of the blog's posts
+    html_share: float | None = None  # share of the blog's posts that show HTML (gate.find_html)
     format: str = FORMAT
 
     # ------------------------------------------------------------------ figures and limits
@@ -66,6 +75,17 @@ class GateCalibration:
         """Topic fails below this."""
         return min(TOPIC_FACTOR * self.median_similarity, self.p5_similarity)
 
+    def min_words(self, configured: int) -> int:
+        """The length rule's limit: ``configured``, lowered for a blog of short posts."""
+        if not self.word_counts:
+            return configured
+        p5 = int(np.percentile(self.word_counts, 5))
+        return min(configured, max(MIN_WORDS_FLOOR, p5))
+
+    @property
+    def html_is_the_blogs_style(self) -> bool:
+        return self.html_share is not None and self.html_share >= HTML_SHARE
+
     def summary(self) -> dict:
         """The figures a report shows (no per-post lists, no topic model)."""
         return {"reference": self.reference, "reference_source": self.reference_source,
@@ -76,6 +96,8 @@ class GateCalibration:
                 "median_similarity": round(self.median_similarity, 4),
                 "p5_similarity": round(self.p5_similarity, 4),
                 "min_similarity": round(self.min_similarity, 4),
+                "p5_words": int(np.percentile(self.word_counts, 5)) if self.word_counts else None,
+                "html_share": self.html_share,
                 "created_at": self.created_at}
 
     # ------------------------------------------------------------------ the file
@@ -91,6 +113,9 @@ def read_calibration(run_dir: str | os.PathLike) -> GateCalibration | None:
         return None
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
+        if isinstance(data, dict) and str(data.get("format", "")).startswith("gate-calibration/") \
+                and data.get("format") != FORMAT:
+            raise ValueError(f"written by an older version ({data['format']}, not {FORMAT})")
         if not isinstance(data, dict) or data.get("format") != FORMAT:
             raise ValueError(f"not a {FORMAT} file")
         calibration = GateCalibration(**data)

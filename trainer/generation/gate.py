@@ -22,6 +22,8 @@ Rules, in order:
   (``trainer.generation.quality``; off with ``fluency=False``);
 - ``topic``: TF-IDF similarity to the blog's posts at least the calibrated limit (``topic=False``).
   Both need the run's ``gate_calibration.json``; without it they are left out (one warning).
+  The same file lowers ``min_words`` for a blog of short posts and lets HTML through (escaped)
+  on a blog whose own posts show it (``trainer.generation.calibration``).
 """
 from __future__ import annotations
 
@@ -152,21 +154,22 @@ def assess(post: Post, candidate, settings: GateSettings, index, tokenizer,
     result.verdicts.append(Verdict("title", not post.title_problem, repr(post.title),
                                    "a first line that reads as a title, a blank line, a body",
                                    post.title_problem))
+    min_words = quality.min_words(settings.min_words) if quality is not None else settings.min_words
     ending = post.gate.get("ending", "eos")
     figures["ending"] = ending
     if not ends_a_sentence(post.body):
         result.verdicts.append(Verdict("ending", False, f"{ending}, ends mid-sentence",
                                        "ends with . ! or ?"))
     elif ending == "trimmed":
-        result.verdicts.append(Verdict("ending", len(body_words) >= settings.min_words,
+        result.verdicts.append(Verdict("ending", len(body_words) >= min_words,
                                        f"trimmed to {len(body_words)} words",
-                                       f">= {settings.min_words} words after trimming"))
+                                       f">= {min_words} words after trimming"))
     else:
         result.verdicts.append(Verdict("ending", True, ending, "ends with . ! or ?"))
 
     figures["words"] = len(body_words)
-    result.verdicts.append(Verdict("length", len(body_words) >= settings.min_words,
-                                   f"{len(body_words)} words", f">= {settings.min_words} words"))
+    result.verdicts.append(Verdict("length", len(body_words) >= min_words,
+                                   f"{len(body_words)} words", f">= {min_words} words"))
 
     rep = repeated_ngram_share(all_words, settings.rep_n)
     figures[f"rep{settings.rep_n}"] = round(rep, 4)
@@ -204,6 +207,9 @@ def assess(post: Post, candidate, settings: GateSettings, index, tokenizer,
     elif settings.html == "escape":  # the writers escape every post's text, this one's too
         result.verdicts.append(Verdict("html", True, ", ".join(found), "no raw HTML or script "
                                        "links", "escaped when written"))
+    elif quality is not None and quality.html_is_the_blogs_style:
+        result.verdicts.append(Verdict("html", True, ", ".join(found), "no raw HTML or script "
+                                       "links", "your own posts show HTML too; escaped when written"))
     else:
         result.verdicts.append(Verdict("html", False, ", ".join(found),
                                        "no raw HTML or script links"))

@@ -52,6 +52,15 @@ class QualityChecks:
     def active(self) -> bool:
         return self.enabled and self.calibration is not None
 
+    def min_words(self, configured: int) -> int:
+        """The length limit: ``configured``, lowered for a blog of short posts (calibration)."""
+        return self.calibration.min_words(configured) if self.active else configured
+
+    @property
+    def html_is_the_blogs_style(self) -> bool:
+        """The blog's own posts show HTML (code samples): a candidate's HTML is no fault."""
+        return self.active and self.calibration.html_is_the_blogs_style
+
     # ------------------------------------------------------------------ the reference model
     def _reference(self):
         if self.reference is None and self.reference_error is None:

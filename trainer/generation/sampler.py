@@ -208,11 +208,11 @@ class Sampler:
 
     def to_post(self, candidate: Candidate, seed: int, settings: SamplingSettings,
                 **extra_settings) -> Post:
-        settings_dict = settings.to_dict()
-        settings_dict.update(precision=self.precision, **extra_settings)
         """The candidate as a ``Post``; one that hit the length limit (``stop`` "length" or
         "context") is cut back to its last complete paragraph or sentence (``ending`` "trimmed"),
         one that ended with the end-of-post token is whole (``ending`` "eos")."""
+        settings_dict = settings.to_dict()
+        settings_dict.update(precision=self.precision, **extra_settings)
         post = parse_post(candidate.text, seed=seed, model=dict(self.identity),
                           settings=settings_dict)
         ending = "eos" if candidate.stop == "eos" else "trimmed"

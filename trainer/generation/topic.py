@@ -1,9 +1,13 @@
-"""How much a text resembles a blog: TF-IDF cosine similarity to the blog's training posts (numpy only).
+"""How much a text resembles a blog, from the blog's TF-IDF vocabulary (numpy only).
 
 ``TopicModel.fit(training_posts)`` learns the vocabulary (terms in at least two posts, the most
-frequent ``max_terms``), their inverse document frequencies and the centroid of the posts' unit
-TF-IDF vectors; ``similarity(text)`` is the cosine between the text's TF-IDF vector and that
-centroid (0 = no shared vocabulary, about 0.3-0.6 for a post of the same blog).
+frequent ``max_terms``) and their inverse document frequencies. ``similarity(text)`` — what the
+gate's topic rule measures — is the share of the text's TF-IDF weight that falls on the blog's
+vocabulary: each term weighs ``(1 + log tf) x idf``, a term the blog never uses (twice) weighs the
+highest idf the blog has, and a word in every post (idf 0: "the", "and") weighs nothing. A post of
+the blog scores about 0.5-0.7, a fluent post on another subject about 0.2-0.3; unlike the cosine
+to the blog's centroid (``centroid_similarity``) it does not fall with the text's length, so a
+150-word candidate and a whole post compare fairly (measured: docs/quality.md).
 ``top_k_similarity`` (the mean of the k best cosines to single posts) needs the posts' matrix,
 which is kept after ``fit`` but not saved. ``to_dict``/``from_dict`` keep what the gate needs in
 the run's ``gate_calibration.json``, so the daily build never reads the corpus for it.
@@ -64,13 +68,24 @@ class TopicModel:
         return self._vector(Counter(terms(text)))
 
     def similarity(self, text: str) -> float:
-        """Cosine similarity of ``text`` to the centroid of the training posts."""
+        """The share of ``text``'s TF-IDF weight on the blog's vocabulary (0 = none, 1 = all)."""
+        unknown = float(self.idf.max()) if len(self.idf) else 1.0
+        inside = total = 0.0
+        for term, n in Counter(terms(text)).items():
+            i = self.index.get(term)
+            weight = (1.0 + math.log(n)) * (self.idf[i] if i is not None else unknown)
+            total += weight
+            inside += weight if i is not None else 0.0
+        return inside / total if total else 0.0
+
+    def centroid_similarity(self, text: str) -> float:
+        """Cosine similarity of ``text`` to the centroid of the training posts (falls with length)."""
         return float(self.vector(text) @ self.centroid)
 
     def top_k_similarity(self, text: str, k: int = 3) -> float:
         """Mean of the ``k`` highest cosine similarities of ``text`` to single training posts."""
         if self.matrix is None or not len(self.matrix):
-            return self.similarity(text)
+            return self.centroid_similarity(text)
         sims = np.sort(self.matrix @ self.vector(text))[::-1]
         return float(sims[:k].mean())
 
