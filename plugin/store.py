@@ -2,10 +2,13 @@
 
 A post "exists for a day" when a Markdown file in the generated folder carries the generated flag
 and that day's date (its ``Date`` header, else its ``YYYY-MM-DD-`` file name prefix). Files are
-created with ``atomic_create_text``: written whole, never overwritten. A ``flock`` on
-``<folder>/.daily-post.lock`` makes concurrent builds write one post, not two. A build killed while
-it wrote a post leaves its temporary file (``.YYYY-MM-DD-<slug>.md.XXXXXXXX.tmp``: hidden and not
-``.md``, so Pelican never reads it); the next build that takes the lock removes the stale ones.
+created with ``atomic_create_text``: written whole, never overwritten. An operating-system lock on
+``<folder>/.daily-post.lock`` (``filelock.FileLock``: ``flock`` on POSIX, ``LockFileEx`` on Windows)
+makes concurrent builds write one post, not two: the others wait for it, then find the post. The
+kernel releases it when its holder dies, so a killed build never leaves a lock that blocks the next
+one; the file itself stays (an empty ``.daily-post.lock``). A build killed while it wrote a post
+leaves its temporary file (``.YYYY-MM-DD-<slug>.md.XXXXXXXX.tmp``: hidden and not ``.md``, so
+Pelican never reads it); the next build that takes the lock removes the stale ones.
 """
 from __future__ import annotations
 
@@ -17,6 +20,8 @@ import time
 from pathlib import Path
 from typing import Iterator
 
+import filelock
+
 from common import post_file
 from common.corpus_format import is_generated
 from common.fileio import atomic_create_text
@@ -26,6 +31,13 @@ from .settings import DailyPostSettings
 logger = logging.getLogger(__name__)
 
 LOCK_NAME = ".daily-post.lock"
+# The lock folder_lock takes: the platform's OS-level lock, released by the kernel when its holder
+# dies. Never a filelock.SoftFileLock (a marker file a crashed build can leave behind): on a file
+# system without flock the build fails with that OSError instead of falling back to one, and the
+# lock file stays after release on every platform (Windows would otherwise delete it). The tests swap
+# both to run the lock with other implementations (tests/plugin/test_lock.py).
+LOCK_CLASS: type[filelock.BaseFileLock] = filelock.FileLock
+LOCK_OPTIONS: dict = {"fallback_to_soft": False, "preserve_lock_file": True}
 _META_LINE = re.compile(r"^([A-Za-z0-9_-]+):\s*(.*)$")
 _DATE_PREFIX = re.compile(r"^(\d{4}-\d{2}-\d{2})")
 # The temporary file atomic_create_text makes for a post: "." + post file name + "." + the 8
@@ -78,19 +90,13 @@ def posts_by_day(folder: Path) -> dict[dt.date, Path]:
 
 @contextlib.contextmanager
 def folder_lock(folder: Path) -> Iterator[None]:
-    """Hold an exclusive lock on the generated folder (blocks while another build holds it)."""
+    """Hold an exclusive lock on the generated folder (blocks while another build holds it).
+
+    A lock file that cannot be opened for writing (a read-only folder without it, or a lock file of
+    another user) raises ``PermissionError`` at once, like every other write to the folder."""
     folder.mkdir(parents=True, exist_ok=True)
-    try:
-        import fcntl
-    except ImportError:  # not POSIX: no lock, atomic_create_text still never overwrites
+    with LOCK_CLASS(folder / LOCK_NAME, timeout=-1, **LOCK_OPTIONS):  # -1: wait as long as it takes
         yield
-        return
-    with open(folder / LOCK_NAME, "a") as handle:
-        fcntl.flock(handle.fileno(), fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
 
 
 def remove_stale_temps(folder: Path, older_than_s: float = STALE_TEMP_S) -> list[Path]:

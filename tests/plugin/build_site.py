@@ -1,7 +1,8 @@
 """Build a test site in this fresh process: `python build_site.py ROOT SETTINGS_JSON [--stub]
-[--delay S] [--modules]`. --stub replaces the model with the tests' StubSampler (sleeping S
-seconds while "sampling", to widen races); --modules prints, as the last line, a JSON list of the
-heavy modules (torch, transformers, trainer.generation.sampler) imported during the build."""
+[--delay S] [--modules] [--lock NAME]`. --stub replaces the model with the tests' StubSampler
+(sleeping S seconds while "sampling", to widen races); --modules prints, as the last line, a JSON list
+of the heavy modules (torch, transformers, trainer.generation.sampler) imported during the build;
+--lock makes the plugin lock with ``filelock.NAME`` (plugin_site.use_lock)."""
 from __future__ import annotations
 
 import argparse
@@ -23,9 +24,13 @@ def main() -> int:
     parser.add_argument("--delay", type=float, default=0.0)
     parser.add_argument("--modules", action="store_true")
     parser.add_argument("--title", default=None, help="the stub's post title")
+    parser.add_argument("--lock", default=None, help="a filelock class name (plugin_site.LOCK_CLASSES)")
     args = parser.parse_args()
 
     import plugin_site  # noqa: E402  (the tests' site helpers)
+
+    if args.lock:
+        plugin_site.use_lock(args.lock)
 
     if args.stub:
         import types

@@ -140,10 +140,33 @@ def fixed_day(monkeypatch):
     return day
 
 
+# The lock implementations the lock tests run the plugin with (store.LOCK_CLASS, store.LOCK_OPTIONS):
+# the platform's OS-level lock, which the plugin uses, and filelock's portable SoftFileLock. Windows'
+# own lock (filelock.WindowsFileLock: msvcrt, LockFileEx) cannot run off Windows, so on Linux and
+# macOS the tests run UnixFileLock and SoftFileLock, and WindowsFileLock only where they run on Windows.
+NATIVE_LOCK = "WindowsFileLock" if sys.platform == "win32" else "UnixFileLock"
+LOCK_CLASSES = (NATIVE_LOCK, "SoftFileLock")
+
+
+def use_lock(name: str, monkeypatch=None) -> None:
+    """Make plugin.store lock with ``filelock.<name>`` (through ``monkeypatch`` when given, else for
+    the rest of this process). SoftFileLock gets none of the plugin's options for its OS lock: it
+    releases by deleting its file, so it cannot keep it."""
+    import filelock
+
+    from plugin import store
+
+    assign = monkeypatch.setattr if monkeypatch is not None else setattr
+    assign(store, "LOCK_CLASS", getattr(filelock, name))
+    if name == "SoftFileLock":
+        assign(store, "LOCK_OPTIONS", {})
+
+
 def run_build_subprocess(root: Path, settings_json: dict, env_extra: dict | None = None,
                          stub: bool = False, check_modules: bool = False, delay: float = 0.0,
-                         title: str | None = None):
-    """Build the site at ``root`` in a fresh Python process (tests/plugin/build_site.py)."""
+                         title: str | None = None, lock: str | None = None):
+    """Build the site at ``root`` in a fresh Python process (tests/plugin/build_site.py); ``lock``:
+    a LOCK_CLASSES name to build with instead of the plugin's own lock."""
     env = dict(os.environ)
     env.update(env_extra or {})
     args = [sys.executable, str(HERE / "build_site.py"), str(root), json.dumps(settings_json)]
@@ -151,5 +174,7 @@ def run_build_subprocess(root: Path, settings_json: dict, env_extra: dict | None
         args += ["--stub", "--delay", str(delay)] + (["--title", title] if title else [])
     if check_modules:
         args.append("--modules")
+    if lock:
+        args += ["--lock", lock]
     return subprocess.Popen(args, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                             cwd=str(root))

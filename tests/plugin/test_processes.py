@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import json
 
-from plugin_site import run_build_subprocess
+import pytest
+from plugin_site import LOCK_CLASSES, run_build_subprocess
+
+from plugin import store
 
 
 def _finish(proc):
@@ -13,15 +16,21 @@ def _finish(proc):
     return out, err
 
 
-def test_two_concurrent_builds_write_one_post(site, fixed_day):
+@pytest.mark.parametrize("lock", LOCK_CLASSES)
+def test_two_concurrent_builds_write_one_post(site, fixed_day, lock):
+    """With the platform's lock and with filelock's SoftFileLock (plugin_site.LOCK_CLASSES says
+    why not WindowsFileLock off Windows)."""
     env = {"DAILY_POST_DATE": fixed_day.isoformat()}
     # A slow "model" (2 s) so the second build starts while the first is still sampling, and a
     # different title in each process: without the lock each would write its own file.
     procs = [run_build_subprocess(site, {"OUTPUT_PATH": str(site / f"out{i}")}, env, stub=True,
-                                  delay=2.0, title=f"Post from build {i}") for i in range(2)]
+                                  delay=2.0, title=f"Post from build {i}", lock=lock) for i in range(2)]
     for proc in procs:
         _finish(proc)
-    [post] = sorted((site / "content" / "generated").glob("*.md"))
+    generated = site / "content" / "generated"
+    # the builds did lock with ``lock``: the OS locks keep their file, SoftFileLock deletes it
+    assert (generated / store.LOCK_NAME).exists() == (lock != "SoftFileLock")
+    [post] = sorted(generated.glob("*.md"))
     slug = post.name[len("2026-03-14-"):-len(".md")]
     assert slug in ("post-from-build-0", "post-from-build-1")
     for i in range(2):  # both builds publish the one post
