@@ -318,6 +318,7 @@ def _manifest(options, output, settings_file, roots, kept, documents, copies, so
             "format": item.fmt,
             "sha256": item.sha256,
             "title": item.title,
+            "title_source": item.title_source,
             "date": item.date,
             "words": clean.word_count(document),
         })

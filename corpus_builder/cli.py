@@ -32,7 +32,9 @@ Examples:
               help="Pelican settings file [default: ./pelicanconf.py when present, else Pelican's defaults].")
 @click.option("--no-titles", is_flag=True, help="Write only the bodies, without title lines.")
 @click.option("--keep-code", is_flag=True, help="Keep code blocks (dropped by default).")
-@click.option("--keep-markdown", is_flag=True, help="Write Markdown posts' bodies as Markdown instead of plain text.")
+@click.option("--keep-markdown", is_flag=True,
+              help="Write Markdown posts' bodies as Markdown instead of plain text (code blocks still go "
+                   "unless --keep-code; template tags and comments always go).")
 @click.option("--include-drafts", is_flag=True, help="Keep posts with Status: draft.")
 @click.option("--txt", "txt_dirs", multiple=True, type=click.Path(file_okay=False),
               help="Also read a folder of .txt files, one text each (repeatable).")

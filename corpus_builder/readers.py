@@ -5,6 +5,10 @@ Jekyll or Hugo) are read too: the block is parsed with ``yaml.safe_load``, alias
 when it is not valid YAML, as plain ``Key: value`` lines the way Pelican's Markdown reader reads
 them), each value goes through Pelican's metadata processors, and only the body is rendered.
 
+A post without a title in its metadata takes it from a leading level-1 heading (``# Title`` or
+``Title`` over ``=====``, then taken out of the body), else from its file name; ``key : value``
+header lines (a space before the colon) are metadata too.
+
 Every outcome is a :class:`ReadResult`: either a post (title, date, status, text) or a bad-input
 reason (``unreadable``, ``binary``, ``not-utf8``, ``empty``, ``broken-metadata``).
 """
@@ -26,13 +30,25 @@ from common.corpus_format import is_generated
 from common.fileio import sha256_bytes
 
 from .clean import remove_controls
-from .strip import html_to_text, title_text
+from .strip import html_to_text, markdown_text, title_text
 
 MARKDOWN_FORMATS = {"md", "markdown", "mkd", "mdown"}
 _META_PRIORITY = 27  # where Python-Markdown's meta extension registers its preprocessor
 # Front-matter keys that Pelican's processors expect as one string.
 _STRING_KEYS = {"date", "modified", "status", "slug", "category", "author", "title", "lang"}
 _SURROGATE = re.compile("[\ud800-\udfff]")
+# A header line with a space before the colon ("Tags : a, b"), and the keys that make a leading
+# block of such lines a header (so a first line "Note : ..." stays text).
+_SPACED_META = re.compile(r"^([ ]{0,3}[A-Za-z0-9_-]+)[ \t]+:")
+_ANY_META = re.compile(r"^[ ]{0,3}([A-Za-z0-9_-]+)[ \t]*:")
+_SPACED_FIELD = re.compile(r"^:([A-Za-z0-9_-]+)[ \t]+:(?=\s|$)", re.M)  # reStructuredText ":tags : a"
+_PELICAN_KEYS = {"title", "date", "modified", "tags", "category", "slug", "author", "authors", "summary",
+                 "status", "lang"}
+# A body that opens with a level-1 heading: rendered, and as Markdown (ATX, setext or raw HTML).
+_LEADING_H1 = re.compile(r"\A\s*<h1\b[^>]*>(.*?)</h1>", re.S | re.I)
+_MD_LEADING_H1 = re.compile(r"\A\s*(?:#(?!#)[^\n]*|[^\n]+\n=+[ \t]*|<h1\b.*?</h1>[ \t]*)(?:\n|\Z)",
+                            re.S | re.I)
+_DATE_PREFIX = re.compile(r"^\d{4}-\d{2}-\d{2}[-_]")
 
 
 @dataclass
@@ -43,6 +59,7 @@ class ReadResult:
     fmt: str
     sha256: str | None = None
     title: str = ""
+    title_source: str | None = None  # "metadata", "heading" or "filename" (posts only)
     date: str | None = None  # ISO 8601, in the site's time zone
     date_utc: str | None = None  # ISO 8601 in UTC, for ordering and the future-date rule
     status: str = "published"
@@ -78,6 +95,52 @@ def split_markdown_header(text: str) -> str:
         lines.insert(0, line)
         break
     return "\n".join(lines).strip("\n")
+
+
+def normalise_spaced_header(text: str) -> str:
+    """``text`` with its header's ``Key : value`` lines written ``Key: value``.
+
+    Python-Markdown ends a header at the first line with a space before the colon, and the rest
+    would be body text. Only a leading block of ``key[ ]: value`` lines that names a key Pelican
+    knows (title, date, tags, ...) is a header.
+    """
+    lines = text.split("\n")
+    end, keys = 0, set()
+    while end < len(lines) and (_ANY_META.match(lines[end]) or (end and META_MORE_RE.match(lines[end]))):
+        keys.update(m.group(1).lower() for m in [_ANY_META.match(lines[end])] if m)
+        end += 1
+    if not keys & _PELICAN_KEYS or not any(_SPACED_META.match(line) for line in lines[:end]):
+        return text
+    return "\n".join([_SPACED_META.sub(r"\1:", line) for line in lines[:end]] + lines[end:])
+
+
+def normalise_spaced_fields(text: str) -> str:
+    """reStructuredText ``:tags : a, b`` (no field to docutils: it would be text) as ``:tags: a, b``,
+    for the keys Pelican knows."""
+    def field(match):
+        return f":{match.group(1)}:" if match.group(1).lower() in _PELICAN_KEYS else match.group(0)
+
+    return _SPACED_FIELD.sub(field, text)
+
+
+def title_from_filename(path: Path) -> str:
+    """``2021-03-04-rain-gauge_notes.md`` -> ``Rain gauge notes``."""
+    words = " ".join(_DATE_PREFIX.sub("", path.stem).replace("-", " ").replace("_", " ").split()) or path.stem
+    return words[:1].upper() + words[1:]
+
+
+def find_title(path: Path, metadata: dict, html: str, markdown_body: str | None):
+    """``(title, title_source, html, markdown_body)``: the metadata's title, else a leading level-1
+    heading (taken out of the body so it is not repeated), else the file name."""
+    title = title_text(metadata.get("title"))
+    if title:
+        return title, "metadata", html, markdown_body
+    match = _LEADING_H1.match(html or "")
+    if match and title_text(match.group(1)):
+        if markdown_body is not None:
+            markdown_body = _MD_LEADING_H1.sub("", markdown_body, count=1).strip("\n")
+        return title_text(match.group(1)), "heading", html[match.end():], markdown_body
+    return title_from_filename(path), "filename", html, markdown_body
 
 
 def split_front_matter(text: str) -> tuple[dict, str] | None:
@@ -200,10 +263,8 @@ class PostReader:
         except Exception as exc:  # a reader failing on the markup itself
             return _bad(result, "unreadable", f"{type(exc).__name__}: {_one_line(exc)}")
 
-        # A title can come from the file name (FILENAME_METADATA), which may not be UTF-8.
-        result.title = _valid_text(title_text(metadata.get("title")))
-        if not result.title:
-            return _bad(result, "broken-metadata", "no title in the metadata (Pelican skips it too)")
+        title, result.title_source, html, markdown_body = find_title(path, metadata, html, markdown_body)
+        result.title = _valid_text(title)  # a file name may not be UTF-8
         result.status = str(metadata.get("status") or "published").strip().lower()
         result.generated = is_generated(metadata)
         date = metadata.get("date")
@@ -217,7 +278,7 @@ class PostReader:
                 return _bad(result, "broken-metadata",
                             f"date {date.isoformat(sep=' ')} is out of range once turned into UTC")
         if self.keep_markdown and markdown_body is not None:
-            result.text = markdown_body
+            result.text = markdown_text(markdown_body, keep_code=self.keep_code)
         else:
             result.text = html_to_text(html or "", keep_code=self.keep_code)
         return result
@@ -248,8 +309,11 @@ class PostReader:
             if fmt in MARKDOWN_FORMATS:
                 markdown_body = body
         elif fmt in MARKDOWN_FORMATS and type(reader) is MarkdownReader:
+            text = normalise_spaced_header(text)
             html, reader_meta = self._read_markdown(reader, path, text)
             markdown_body = split_markdown_header(text)
+        elif fmt == "rst" and _SPACED_FIELD.search(text):
+            html, reader_meta = self._read_copy(reader, fmt, normalise_spaced_fields(text))
         else:
             html, reader_meta = reader.read(str(path))
         metadata.update(reader_meta)
@@ -304,13 +368,15 @@ class PostReader:
             if "meta" in md.preprocessors:  # the body's first line is text, not metadata
                 md.preprocessors.deregister("meta")
             return md.convert(body)
-        # reStructuredText / HTML bodies: let the site's reader render a copy in a temp folder
-        # (never in the content folder).
+        return self._read_copy(reader, fmt, body)[0]
+
+    def _read_copy(self, reader, fmt: str, text: str):
+        """``reader.read`` of ``text`` (reStructuredText, HTML): the site's reader reads a copy in a
+        temp folder (never in the content folder)."""
         with tempfile.TemporaryDirectory(prefix="corpus-builder-") as tmp:
             copy = Path(tmp) / f"body.{fmt}"
-            copy.write_text(body, encoding="utf-8")
-            html, _ = reader.read(str(copy))
-        return html
+            copy.write_text(text, encoding="utf-8")
+            return reader.read(str(copy))
 
 
 def _bad(result: ReadResult, reason: str, detail: str) -> ReadResult:

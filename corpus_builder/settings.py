@@ -36,9 +36,11 @@ def find_settings_file(settings_file: str | os.PathLike | None) -> Path | None:
 def load_settings(settings_file: str | os.PathLike | None) -> dict:
     """Pelican settings from ``settings_file`` (or Pelican's defaults when None).
 
-    Pelican's own warnings about feeds and SITEURL are irrelevant here and silenced.
+    Pelican's own warnings about feeds and SITEURL are irrelevant here and silenced. The site's
+    ``THEME`` is never read (nothing is rendered): Pelican's default theme stands in for it, so a
+    theme folder that is missing here stops nothing.
     """
-    from pelican.settings import read_settings
+    from pelican.settings import DEFAULT_THEME, read_settings
 
     pelican_log = logging.getLogger("pelican.settings")
     level = pelican_log.level
@@ -46,7 +48,7 @@ def load_settings(settings_file: str | os.PathLike | None) -> dict:
     dont_write_bytecode = sys.dont_write_bytecode
     sys.dont_write_bytecode = True  # no __pycache__ beside the user's settings file
     try:
-        settings = read_settings(str(settings_file) if settings_file else None)
+        settings = read_settings(str(settings_file) if settings_file else None, {"THEME": DEFAULT_THEME})
     except Exception as exc:  # a user's settings file can raise anything
         raise CorpusError(f"cannot read settings file {settings_file}: {' '.join(str(exc).split())}") from None
     finally:

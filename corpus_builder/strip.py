@@ -3,10 +3,15 @@
 Headings, paragraphs, list items, quotes, table rows, definition terms and footnotes become plain
 lines (blocks separated by a blank line); links keep their text; images keep their alt text or
 vanish; entities are decoded; whitespace is normalised. Code blocks are dropped unless
-``keep_code`` is set, in which case they are kept verbatim as their own block.
+``keep_code`` is set, in which case they are kept verbatim as their own block. Markdown that a
+renderer left as text (inside raw HTML blocks) is stripped too.
+
+``markdown_text`` is the ``--keep-markdown`` counterpart: the Markdown stays, code blocks (unless
+``keep_code``), template tags and comments go.
 """
 from __future__ import annotations
 
+import itertools
 import re
 
 from bs4 import BeautifulSoup, CData, NavigableString
@@ -57,6 +62,13 @@ _GLUE = re.compile(r"\s*\x06")
 # Jinja / Liquid tags ({% include %}, {{ site.name }}) left in a post; never across a paragraph.
 _TEMPLATE_TAG = re.compile(r"\{%[^\x02\x03]{0,300}?%\}|\{\{[^\x02\x03]{0,300}?\}\}")
 _TOC_MARKER = re.compile(r"^\s*\[TOC\]\s*$", re.M)
+_BLANK_LINE = re.compile(r"\n[ \t]*\n\s*")
+# Markdown emphasis and code spans left as text (raw HTML blocks are not rendered); never inside
+# words, so snake_case and 2*3*4 stay as they are.
+_MD_STRONG = re.compile(r"(?<![\w*])(\*\*|__)(?=\S)(.+?)(?<=\S)\1(?![\w*])")
+_MD_EM = re.compile(r"(?<![\w*])([*_])(?=[^\s*_])(.+?)(?<=[^\s*_])\1(?![\w*])")
+_MD_CODE_SPAN = re.compile(r"(?<!`)`([^`\n]+)`(?!`)")
+CODE_PARENTS = frozenset({"code", "kbd", "samp", "tt"})
 
 
 def html_to_text(html: str, keep_code: bool = False) -> str:
@@ -83,7 +95,7 @@ def _walk(node, out: list[str], keep_code: bool, code_blocks: list[str], in_line
         name = child.name
         if name is None:  # text
             if type(child) is NavigableString or isinstance(child, CData):
-                out.append(child)
+                out.append(_text_node(child, node.name, LINE if in_line else PARA))
             continue
         if name in DROP_TAGS:
             continue
@@ -123,6 +135,16 @@ def _walk(node, out: list[str], keep_code: bool, code_blocks: list[str], in_line
         _walk(child, out, keep_code, code_blocks, in_line or name in LINE_TAGS)
         if mark:
             out.append(mark)
+
+
+def _text_node(text: str, parent: str | None, mark: str) -> str:
+    """A text node: its blank lines break paragraphs (Markdown left raw, or an HTML post without
+    ``<p>``s) and, outside code, Markdown emphasis and code spans lose their markers."""
+    if "\n" in text:
+        text = _BLANK_LINE.sub(mark, text)
+    if parent not in CODE_PARENTS and ("*" in text or "_" in text or "`" in text):
+        text = _MD_CODE_SPAN.sub(r"\1", _MD_EM.sub(r"\2", _MD_STRONG.sub(r"\2", text)))
+    return text
 
 
 def _assemble(text: str, code_blocks: list[str]) -> str:
@@ -201,6 +223,56 @@ def title_text(title) -> str:
         title = BeautifulSoup(title, PARSER).get_text()
     title = _TEMPLATE_TAG.sub("", title)
     return " ".join(title.split())
+
+
+_FENCE = re.compile(r"^[ \t]*(`{3,}|~{3,})")
+_INDENTED = re.compile(r"^(?: {4}|\t)")
+_LIST_ITEM = re.compile(r"^\s*(?:[-*+]|\d+[.)])\s")
+_MD_JUNK = re.compile(r"[ \t]*(?:<!--.*?(?:-->|\Z)|\{%(?:(?!\n\s*\n).){0,300}?%\}"
+                      r"|\{\{(?:(?!\n\s*\n).){0,300}?\}\}|^\[TOC\][ \t]*$)", re.S | re.M)
+_BLANK_RUN = re.compile(r"\n[ \t]*\n(?:[ \t]*\n)+")
+
+
+def markdown_text(body: str, keep_code: bool = False) -> str:
+    """A Markdown body kept as Markdown, without what is never prose: code blocks (fenced or
+    indented; kept verbatim with ``keep_code``), template tags (``{% ... %}``, ``{{ ... }}``) and
+    comments (``<!-- ... -->``)."""
+    lines = body.split("\n")
+    chunks = []
+    for is_code, group in itertools.groupby(zip(lines, _code_lines(lines)), key=lambda pair: pair[1]):
+        text = "\n".join(line for line, _ in group)
+        if not is_code:
+            chunks.append(_BLANK_RUN.sub("\n\n", _MD_JUNK.sub("", text)).strip("\n"))
+        elif keep_code:
+            chunks.append(text.strip("\n"))
+    return "\n\n".join(chunk for chunk in chunks if chunk.strip()).strip()
+
+
+def _code_lines(lines: list[str]) -> list[bool]:
+    """For each Markdown line, whether it is in a code block: fenced (``` or ~~~), or indented
+    after a blank line that follows a paragraph (not a list item: that is the item's text)."""
+    flags: list[bool] = []
+    fence, indented, blank, last = None, False, True, ""
+    for line in lines:
+        opening = _FENCE.match(line)
+        if fence:
+            if opening and opening.group(1).startswith(fence) and not line.strip().strip(fence[0]):
+                fence = None
+            flags.append(True)
+            continue
+        if opening:
+            fence = opening.group(1)
+            flags.append(True)
+            continue
+        if not line.strip():
+            blank = True
+            flags.append(indented)
+            continue
+        indented = bool(_INDENTED.match(line)) and (indented or (
+            blank and not _LIST_ITEM.match(last) and not _INDENTED.match(last)))
+        flags.append(indented)
+        blank, last = False, line
+    return flags
 
 
 def normalise_plain(text: str) -> str:

@@ -24,6 +24,15 @@ def blog(tmp_path, monkeypatch) -> Path:
     return copy
 
 
+@pytest.fixture
+def untitled_blog(tmp_path, monkeypatch) -> Path:
+    """A copy of test_data/untitled_blog: posts titled by headings or file names, no Title: lines."""
+    copy = tmp_path / "untitled_blog"
+    shutil.copytree(TEST_DATA / "untitled_blog", copy)
+    monkeypatch.chdir(tmp_path)
+    return copy
+
+
 @pytest.fixture(scope="session")
 def tiny_tokenizer_dir(tmp_path_factory) -> Path:
     """A tiny byte-level BPE tokenizer (saved like a Hugging Face model folder), built offline."""

@@ -5,8 +5,8 @@ import datetime as dt
 import textwrap
 from pathlib import Path
 
-from corpus_builder.build import BuildOptions, build_corpus
 from common.corpus_format import read_documents
+from corpus_builder.build import BuildOptions, build_corpus
 
 TEST_DATA = Path(__file__).parent / "test_data"
 # "Now" for the future-date rule, pinned so the tests do not depend on the clock.

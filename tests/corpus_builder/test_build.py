@@ -8,10 +8,10 @@ import os
 import pytest
 from corpus_helpers import md_post
 
-from corpus_builder.build import BuildOptions, build_corpus
 from common.corpus_format import DELIMITER
-from common.fileio import sha256_file
 from common.errors import CorpusError
+from common.fileio import sha256_file
+from corpus_builder.build import BuildOptions, build_corpus
 
 
 def reasons(result) -> dict[str, str]:
@@ -89,7 +89,6 @@ def test_duplicates_are_kept_without_dedupe(site):
     ("empty.md", b"", "empty"),
     ("blank.md", b"  \n\n ", "empty"),
     ("baddate.md", b"Title: Bad Date\nDate: not a date at all\n\nText.", "broken-metadata"),
-    ("notitle.md", b"Date: 2021-01-01\n\nNo title here.", "broken-metadata"),
     ("badyaml.md", b"---\ntitle: ok\nthis line is no metadata\n---\nText.", "broken-metadata"),
 ])
 def test_bad_input_gets_one_line_and_the_run_goes_on(site, caplog, name, data, reason):

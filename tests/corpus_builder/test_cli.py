@@ -10,9 +10,9 @@ from pathlib import Path
 from click.testing import CliRunner
 from corpus_helpers import md_post
 
-from corpus_builder.cli import main
 from common.corpus_format import DELIMITER
 from common.fileio import sha256_file
+from corpus_builder.cli import main
 
 REPO = Path(__file__).resolve().parents[2]
 CONTENT = REPO / "content"
@@ -82,6 +82,17 @@ def test_bad_file_is_reported_and_the_run_succeeds(tmp_path, monkeypatch):
     strict = CliRunner().invoke(main, ["content", "-o", "out/strict.txt", "--strict"])
     assert strict.exit_code == 1 and "content/bad.md: not-utf8" in strict.output
     assert not (tmp_path / "out" / "strict.txt").exists()
+
+
+def test_a_settings_file_whose_theme_folder_is_missing_stops_nothing(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "content").mkdir()
+    (tmp_path / "content" / "a.md").write_text(md_post("A", "Some text."))
+    (tmp_path / "site.py").write_text('PATH = "content"\nTHEME = "themes/not-here"\n')
+    result = CliRunner().invoke(main, ["-s", "site.py", "-o", "out/corpus.txt"])
+    assert result.exit_code == 0, result.output
+    assert "error" not in result.output
+    assert (tmp_path / "out" / "corpus.txt").read_text() == "A\n\nSome text.\n"
 
 
 def test_nothing_usable_exits_non_zero(tmp_path, monkeypatch):

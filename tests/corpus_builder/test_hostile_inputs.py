@@ -14,8 +14,8 @@ import pytest
 from corpus_helpers import md_post
 
 from common import fileio
-from common.fileio import atomic_write_files, sha256_file
 from common.errors import CorpusError
+from common.fileio import atomic_write_files, sha256_file
 
 
 def excluded(result) -> dict:

@@ -149,10 +149,21 @@ def test_keep_markdown_writes_markdown_bodies_without_the_header(site):
     ]
 
 
-def test_the_test_blog_has_no_metadata_lines_in_its_corpus(blog, tmp_path):
-    from corpus_builder.build import BuildOptions, build_corpus
+def test_keep_markdown_still_drops_code_template_tags_and_comments(site):
+    body = ("Intro {% include 'x.html' %} and {{ site.name }}. <!-- note -->\n\n"
+            "```python\nprint('{{ kept }}')\n```\n\nThen:\n\n    indented = 1\n\nEnd **here**.")
+    site.post("a.md", md_post("Kept", body))
+    site.build(keep_markdown=True)
+    assert site.documents() == ["Kept\n\nIntro and.\n\nThen:\n\nEnd **here**."]
+    site.build(keep_markdown=True, keep_code=True)
+    assert site.documents() == ["Kept\n\nIntro and.\n\n```python\nprint('{{ kept }}')\n```\n\nThen:\n\n"
+                                "    indented = 1\n\nEnd **here**."]
 
+
+def test_the_test_blog_has_no_metadata_lines_in_its_corpus(blog, tmp_path):
     from corpus_helpers import NOW
+
+    from corpus_builder.build import BuildOptions, build_corpus
 
     build_corpus(BuildOptions(settings_file=str(blog / "pelicanconf.py"), output=str(tmp_path / "c.txt"),
                               now=NOW, workers=1))

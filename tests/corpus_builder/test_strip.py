@@ -4,7 +4,7 @@ from __future__ import annotations
 import markdown
 import pytest
 
-from corpus_builder.strip import html_to_text, normalise_plain, title_text
+from corpus_builder.strip import html_to_text, markdown_text, normalise_plain, title_text
 
 MD = markdown.Markdown(extensions=["markdown.extensions.extra", "markdown.extensions.toc",
                                    "markdown.extensions.codehilite"])
@@ -155,3 +155,47 @@ def test_toc_permalink_anchors_are_dropped():
     html = markdown.markdown(source, extensions=["toc"], extension_configs={"toc": {"permalink": True}})
     assert "headerlink" in html
     assert html_to_text(html) == "Wind\n\nText."
+
+
+# --------------------------------------------------------------------------- Markdown in raw HTML blocks
+def test_markdown_in_a_details_block_is_stripped():
+    text = md_text("<details><summary>What I measured</summary>\n\n**Sit bones**: twelve *cm*, `exactly`.\n\n"
+                   "Second __paragraph__ with _care_.\n\n</details>\n\nAfter.")
+    assert text == ("What I measured\n\nSit bones: twelve cm, exactly.\n\nSecond paragraph with care.\n\n"
+                    "After.")
+
+
+def test_markdown_in_a_div_that_was_not_rendered_is_stripped():
+    plain = markdown.Markdown()  # no md_in_html: markdown="1" means nothing to it
+    html = plain.convert('<div markdown="1">\n**Three loops**, one *ferry*.\n\n## Sundays\n\n'
+                         'Only then.\n</div>')
+    assert "**" in html
+    assert html_to_text(html) == "Three loops, one ferry.\n\nSundays\n\nOnly then."
+
+
+def test_code_and_words_with_stars_and_underscores_are_left_alone():
+    html = ("<p>Call <code>__init__</code> with <code>*args, **kwargs</code>; snake_case_name, 2*3*4 and "
+            "a * b * c stay.</p><details>my_var and __dunder_x stay</details>")
+    assert html_to_text(html) == ("Call __init__ with *args, **kwargs; snake_case_name, 2*3*4 and "
+                                  "a * b * c stay.\n\nmy_var and __dunder_x stay")
+
+
+# --------------------------------------------------------------------------- --keep-markdown
+def test_markdown_text_drops_code_blocks_unless_keep_code():
+    source = ("Before.\n\n```python\nx = {{ 1 }}\n```\n\n~~~\ntilde = 1\n~~~\n\nText:\n\n    indented = 2\n\n"
+              "    still_code()\n\nAfter **bold**.")
+    assert markdown_text(source) == "Before.\n\nText:\n\nAfter **bold**."
+    assert markdown_text(source, keep_code=True) == (
+        "Before.\n\n```python\nx = {{ 1 }}\n```\n\n~~~\ntilde = 1\n~~~\n\nText:\n\n    indented = 2\n\n"
+        "    still_code()\n\nAfter **bold**.")
+
+
+def test_markdown_text_keeps_indented_list_paragraphs():
+    source = "- one\n\n    more about one\n\n- two\n    - nested"
+    assert markdown_text(source) == source
+
+
+def test_markdown_text_drops_template_tags_comments_and_toc():
+    source = ("[TOC]\n\nIntro {% include 'x.html' %} and {{ site.name }} <!-- a note -->\n\n<!--\nseveral\n"
+              "lines\n-->\n\nEnd.")
+    assert markdown_text(source) == "Intro and\n\nEnd."

@@ -115,8 +115,8 @@ def k_nested_html(rng, i, full):
 
 def k_broken_metadata(rng, i, full):
     variants = [
-        ("no-title", "Date: 2024-01-01\n\nA body without a title.\n", {"broken-metadata"}),
-        ("empty-title", "Title:\nDate: 2024-01-01\n\nA body.\n", {"broken-metadata"}),
+        ("no-title", "Date: 2024-01-01\n\nA body without a title.\n", {ANY}),  # titled from its file name
+        ("empty-title", "Title:\nDate: 2024-01-01\n\nA body.\n", {ANY}),
         ("bad-date", "Title: Bad date\nDate: the day after tomorrow-ish\n\nA body.\n", {"broken-metadata"}),
         ("month-13", "Title: Month\nDate: 2024-13-45 25:61\n\nA body.\n", {"broken-metadata"}),
         ("year-1", "Title: Year one\nDate: 0001-01-01 00:00\n\nA body.\n", {"broken-metadata", ANY}),
@@ -124,7 +124,7 @@ def k_broken_metadata(rng, i, full):
         ("front-unclosed", "---\ntitle: [unclosed\ndate: 2024-01-01\n---\n\nA body.\n", {"broken-metadata", ANY}),
         ("front-list", "---\n- a\n- b\n---\n\nA body.\n", {"broken-metadata"}),
         ("front-garbage", "---\n: : :\n%%%\n---\n\nA body.\n", {"broken-metadata"}),
-        ("rst-no-title", ":date: 2024-01-01\n\nJust a paragraph.\n", {"broken-metadata"}),
+        ("rst-no-title", ":date: 2024-01-01\n\nJust a paragraph.\n", {ANY}),
     ]
     name, text, reasons = variants[i % len(variants)]
     ext = "rst" if name.startswith("rst") else "md"
