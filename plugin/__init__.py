@@ -1,9 +1,11 @@
 """Pelican plugin: every build publishes today's machine-written post, once, safely.
 
-Enable it with ``PLUGINS = ["plugin"]``. The project must be installed in the Python that runs
-Pelican (``make install``, or ``pip install -e .`` from this checkout): the plugin imports its
-sibling packages (``common``, and ``trainer`` when a post must be written) as installed packages;
-``PLUGIN_PATHS`` alone does not make them importable. Settings: ``DAILY_POST_*`` (see
+Installed (``pip install``), it is the namespace plugin ``pelican.plugins.this_post_does_not_exist``:
+Pelican >= 4.5 loads it with no ``PLUGINS`` line, or ``PLUGINS = ["this_post_does_not_exist"]`` (after
+an editable install: the full name). This checkout's own site loads the same folder as ``plugin``
+(``PLUGIN_PATHS = ["."]``). Either way the project must be installed in the Python that runs
+Pelican: the plugin imports its sibling packages (``common``, and ``trainer`` when a post must be
+written) as installed packages. Settings: ``DAILY_POST_*`` (see
 plugin/settings.py and the README), read once at ``initialized``. Importing this package never
 imports torch: the sampler is loaded only when a post is missing.
 """
