@@ -55,3 +55,21 @@ def is_generated(metadata: dict) -> bool:
     if isinstance(value, bool):
         return value
     return str(value).strip().lower() in {"true", "yes", "1", "on"}
+
+
+# A corpus smaller than this is too little to learn a blog from: the model copies the posts or
+# writes off-topic text (the report, trainer fit and corpus-builder warn with the same figures).
+SMALL_CORPUS_POSTS = 20
+SMALL_CORPUS_WORDS = 35_000  # about 50,000 GPT-2 / SmolLM2 tokens of English
+
+
+def small_corpus_warning(posts: int, words: int | None = None) -> str | None:
+    """One line saying the corpus is too small to learn from, with its figures, or None."""
+    if posts >= SMALL_CORPUS_POSTS and (words is None or words >= SMALL_CORPUS_WORDS):
+        return None
+    size = f"{posts} posts" + (f", {words:,} words" if words is not None else "")
+    return (f"the corpus is too small to learn from ({size}; a fine-tune wants at least "
+            f"{SMALL_CORPUS_POSTS} posts and about {SMALL_CORPUS_WORDS:,} words): the model will copy "
+            "your posts or wander off topic, and the quality gate will reject much of what it writes. "
+            "Add posts, or other texts of yours (corpus-builder --txt/--csv/--jsonl), and keep "
+            "training short (trainer fit --until-step 48)")

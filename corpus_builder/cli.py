@@ -9,6 +9,7 @@ import sys
 
 import click
 
+from common.corpus_format import small_corpus_warning
 from common.errors import CorpusError, fail
 
 from .build import BuildOptions, build_corpus, summary_lines
@@ -91,6 +92,10 @@ def main(content_dirs, output, settings_file, no_titles, keep_code, keep_markdow
     if not quiet:
         for line in summary_lines(result):
             click.echo(line)
+    manifest = result.manifest
+    small = small_corpus_warning(manifest["posts"], manifest["words"])
+    if small and not quiet:
+        click.echo(f"warning: {small}", err=True)
 
 
 _handler: logging.Handler | None = None

@@ -5,11 +5,11 @@ The thresholds are documented in docs/quality.md and the README.
 """
 from __future__ import annotations
 
+from common.corpus_format import SMALL_CORPUS_POSTS
 from trainer.evaluation.comparison import PerplexityComparison
 from trainer.evaluation.memorisation_figures import Memorisation
 
 SMALL_CORPUS_TOKENS = 50_000  # fewer training tokens than this: the model memorises quickly
-SMALL_CORPUS_POSTS = 20
 FEW_HELD_OUT_POSTS = 3  # held-out perplexity over fewer posts is noisy
 FEW_STEPS = 200
 OVERFIT_GAP = 0.5  # nats/token between validation and training loss

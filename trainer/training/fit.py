@@ -28,10 +28,11 @@ from typing import Any, Callable
 
 import torch
 
+from common.corpus_format import small_corpus_warning
 from common.errors import OutOfMemory
 from trainer.devices import autocast
-from trainer.evaluation.metrics import plot_losses, write_summary
 from trainer.evaluation.gate_calibration import calibrate_gate
+from trainer.evaluation.metrics import plot_losses, write_summary
 from trainer.evaluation.perplexity import evaluate_windows, perplexity_of
 from trainer.training import checkpoint as ckpt
 from trainer.training.config import FitConfig, check_config
@@ -82,6 +83,10 @@ def train(cfg: FitConfig, run: RunState, stop: StopSignal, on_step: OnStep | Non
     """Step until ``run.target``, or until ``stop`` is requested (then ``run.stopped``)."""
     from tqdm.auto import tqdm
 
+    documents = run.corpus.documents
+    small = small_corpus_warning(len(documents), sum(len(d.split()) for d in documents))
+    if small and run.start_step == 0:
+        log.warning(small)
     log.info("training %s: %d steps (%d -> %d), %d train / %d held-out posts, %d tokens per step, "
              "%s %s, lr %.2g", run.run_dir, cfg.steps, run.start_step, run.target, len(run.train_idx),
              len(run.val_idx), run.tokens_per_step, run.device, run.precision, run.lr)
