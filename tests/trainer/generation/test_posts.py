@@ -117,7 +117,11 @@ def test_a_sample_cut_at_the_length_limit_is_trimmed_to_where_a_writer_would_sto
 
 @pytest.mark.parametrize("text, ends", [("Done.", True), ('He said "no."', True), ("Why?)", True),
                                         ("It rained!  \n", True), ("e.g", False),
-                                        ("and then the", False), ("Fine,", False), ("", False)])
+                                        ("and then the", False), ("Fine,", False), ("", False),
+                                        # a blogger's sign-off smiley ends a post; a bracket does not
+                                        ("See you next week :)", True), ("Até a próxima =)", True),
+                                        ("It works ;-)", True), ("the value f(x)", False),
+                                        ("a list:", False), ("call it:)", False)])
 def test_ends_a_sentence(text, ends):
     assert ends_a_sentence(text) is ends
 
