@@ -23,4 +23,7 @@ def register() -> None:
     signals.initialized.connect(hooks.on_initialized)
     signals.article_generator_init.connect(hooks.on_article_generator_init)
     signals.article_generator_pretaxonomy.connect(hooks.on_article_generator_pretaxonomy)
+    signals.content_object_init.connect(hooks.on_content_object_init)
+    signals.page_generator_finalized.connect(hooks.on_page_generator_finalized)
+    signals.content_written.connect(hooks.on_content_written)
     signals.finalized.connect(hooks.on_finalized)

@@ -8,6 +8,13 @@
   generated folder, so Pelican reads them like every other post (index, feeds, archives,
   categories, tags); put DAILY_POST_MACHINE into the context.
 - ``article_generator_pretaxonomy``: hide generated posts dated after today (scheduled posts).
+- ``content_object_init``: a post with ``Generated: true`` gets the disclosure notice first in its
+  content and summary (``disclosure.add_notice``), in any theme and every feed.
+- ``page_generator_finalized``: the page with ``Template: machine`` ("About the machine") gets the
+  model's figures in its content (``machine.section``), and the theme's ``page.html`` when the
+  theme has no ``machine.html``.
+- ``content_written``: a machine-written post's page gets ``noindex``, every page showing the
+  notice the plugin's CSS (``disclosure.finish_page``), written back atomically.
 - ``finalized``: copy the model's loss plot and report into the output for the machine page.
 
 Any failure is one warning and the site builds; DAILY_POST_STRICT = True makes it fail instead,
@@ -19,8 +26,8 @@ from __future__ import annotations
 
 import logging
 
-from . import dates, machine
-from .settings import SETTINGS_KEY, DailyPostSettings, SettingsError, apply_defaults
+from . import dates, disclosure, machine
+from .settings import DEFAULTS, SETTINGS_KEY, DailyPostSettings, SettingsError, apply_defaults
 
 logger = logging.getLogger(__name__)
 
@@ -137,6 +144,71 @@ def on_article_generator_pretaxonomy(generator) -> None:
                 logger.info("daily post: %d scheduled post(s) in %s wait for their day",
                             len(items) - len(kept), name)
                 setattr(generator, name, kept)
+
+
+def _disclosure_settings(settings: dict) -> tuple[str, bool]:
+    """The notice's text and whether machine-written pages get noindex. With bad settings (already
+    reported) the plugin still discloses, with the defaults."""
+    daily = _daily(settings)
+    if daily is None:
+        return DEFAULTS["DAILY_POST_DISCLOSURE"], DEFAULTS["DAILY_POST_ROBOTS_NOINDEX"]
+    return daily.disclosure, daily.robots_noindex
+
+
+def on_content_object_init(content) -> None:
+    """A machine-written post says so first in its content and summary, whatever the theme."""
+    from pelican.contents import Article
+
+    from common.corpus_format import is_generated
+
+    if isinstance(content, Article) and _loaded(content.settings) and is_generated(content.metadata):
+        text, _ = _disclosure_settings(content.settings)
+        disclosure.add_notice(content, text)
+
+
+def on_page_generator_finalized(generator) -> None:
+    """"About the machine" (``Template: machine``): the model's figures, built here, end the page's
+    content; a theme without a ``machine.html`` renders it with its ``page.html``."""
+    if not _loaded(generator.settings):
+        return
+    from pelican.generators import PelicanTemplateNotFound
+
+    names = ("pages", "hidden_pages", "draft_pages", "translations", "hidden_translations", "draft_translations")
+    pages = [page for name in names for page in getattr(generator, name, []) if page.template == "machine"]
+    if not pages:
+        return
+    try:
+        generator.get_template("machine")
+        template = "machine"
+    except PelicanTemplateNotFound:
+        template = "page"
+    known = _daily(generator.settings) is not None  # bad settings (reported): no figures, no "not trained"
+    for page in pages:
+        page.template = template
+        if known:
+            page._content = (page._content or "") + "\n" + machine.section(
+                generator.context.get("DAILY_POST_MACHINE"), page.save_as)
+
+
+def on_content_written(path: str, context: dict) -> None:
+    """The written page of a machine-written post: noindex (unless the theme put a robots tag
+    there, or the setting is off); any page showing the plugin's markup: its CSS."""
+    if not _loaded(context):
+        return
+    from common.corpus_format import is_generated
+    from common.fileio import atomic_write_text
+
+    _, noindex_on = _disclosure_settings(context)
+    article = context.get("article")
+    noindex = noindex_on and article is not None and is_generated(getattr(article, "metadata", {}))
+    try:
+        with open(path, encoding="utf-8") as handle:
+            page = handle.read()
+        finished = disclosure.finish_page(page, noindex)
+        if finished != page:
+            atomic_write_text(path, finished)
+    except (OSError, UnicodeDecodeError) as err:
+        logger.warning("daily post: cannot add the disclosure's noindex and style to %s: %s", path, err)
 
 
 def on_finalized(pelican) -> None:

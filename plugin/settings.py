@@ -87,8 +87,8 @@ class DailyPostSettings:
     tags: tuple[str, ...]
     author: str
     post_time: dt.time
-    disclosure: str | None  # the templates show it
-    robots_noindex: bool  # the templates use it
+    disclosure: str  # the notice every generated post starts with ({date}: the post's date)
+    robots_noindex: bool  # generated posts' pages get <meta name="robots" content="noindex">
     # how a post is sampled
     precision: str
     sampling: Mapping[str, Any]
@@ -125,8 +125,8 @@ class DailyPostSettings:
             tags=_tags(get("DAILY_POST_TAGS")),
             author=str(get("DAILY_POST_AUTHOR")),
             post_time=_time_of_day(get("DAILY_POST_TIME")),
-            disclosure=get("DAILY_POST_DISCLOSURE"),
-            robots_noindex=bool(get("DAILY_POST_ROBOTS_NOINDEX")),
+            disclosure=_disclosure(_or_default(settings, "DAILY_POST_DISCLOSURE")),
+            robots_noindex=bool(_or_default(settings, "DAILY_POST_ROBOTS_NOINDEX")),
             precision=str(get("DAILY_POST_PRECISION")),
             sampling=_options(get("DAILY_POST_SAMPLING"), "DAILY_POST_SAMPLING"),
             gate=_options(get("DAILY_POST_GATE"), "DAILY_POST_GATE"),
@@ -157,6 +157,21 @@ class DailyPostSettings:
 
 def _get(settings: Mapping[str, Any], key: str) -> Any:
     return settings.get(key, DEFAULTS[key])
+
+
+def _or_default(settings: Mapping[str, Any], key: str) -> Any:
+    """The setting, its default when it is unset or None."""
+    value = settings.get(key)
+    return DEFAULTS[key] if value is None else value
+
+
+def _disclosure(value: Any) -> str:
+    """DAILY_POST_DISCLOSURE: a text ("" gives the default: a generated post always says so)."""
+    if value == "":
+        return DEFAULTS["DAILY_POST_DISCLOSURE"]
+    if not isinstance(value, str):
+        raise SettingsError(f"DAILY_POST_DISCLOSURE must be a text, got {value!r}")
+    return value
 
 
 def _paths(settings: Mapping[str, Any]) -> dict[str, Any]:

@@ -12,6 +12,10 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+# The checkout's plugin/ folder as `plugin`, the way this repository's own site loads it (PLUGIN_PATHS;
+# --stub patches it before Pelican loads it). Installed, the project maps the same folder to
+# pelican.plugins.this_post_does_not_exist and installs no top-level `plugin`.
+sys.path.append(str(Path(__file__).resolve().parents[2]))
 
 HEAVY = ("torch", "transformers", "trainer.generation.sampler", "trainer.generation.gate")
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 import datetime as dt
 
 from click.testing import CliRunner
-
 from plugin_site import StubSampler, build, daily_settings, site_settings
+
 from plugin import backfill as backfill_module
 from plugin import generate
 

@@ -8,7 +8,6 @@ import shutil
 
 import pytest
 from bs4 import BeautifulSoup
-
 from plugin_site import REPO, build
 from test_site_build import XSS_BODY, XSS_TITLE
 

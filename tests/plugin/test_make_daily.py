@@ -12,7 +12,6 @@ import subprocess
 import sys
 
 import pytest
-
 from plugin_site import REPO
 
 pytestmark = pytest.mark.skipif(not (shutil.which("git") and shutil.which("make")),

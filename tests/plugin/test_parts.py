@@ -9,10 +9,11 @@ from types import SimpleNamespace
 import markdown
 import pytest
 from bs4 import BeautifulSoup
-
 from plugin_site import REPO
+
 from common import post_file as text
-from plugin import dates, machine, settings as cfg, store
+from plugin import dates, machine, store
+from plugin import settings as cfg
 
 SITE = {"SITENAME": "Test Station", "SITEURL": "", "TIMEZONE": "Europe/Stockholm"}
 
@@ -215,13 +216,17 @@ def test_machine_page_links_the_models_report_once_trainer_report_wrote_it(tmp_p
 
 
 def test_the_plugin_and_its_sibling_packages_import_as_installed_packages(tmp_path):
-    """The project is pip-installed (make install): importing the plugin edits no sys.path, and
-    from a folder outside the checkout the packages it imports resolve to this checkout."""
+    """The project is pip-installed (make install): from a folder outside the checkout the plugin
+    imports as pelican.plugins.this_post_does_not_exist, edits no sys.path, and the packages it
+    imports resolve to this checkout; no top-level `plugin` is installed."""
     import subprocess
     import sys
 
-    code = ("import sys; before = list(sys.path); import plugin, plugin.hooks, plugin.backfill, common, trainer; "
-            "assert sys.path == before, 'sys.path changed'; print(plugin.__file__, common.__file__, trainer.__file__)")
+    code = ("import sys; before = list(sys.path); import common, trainer\n"
+            "import pelican.plugins.this_post_does_not_exist as p, pelican.plugins.this_post_does_not_exist.hooks\n"
+            "import pelican.plugins.this_post_does_not_exist.backfill\n"
+            "assert sys.path == before, 'sys.path changed'; print(p.__file__, common.__file__, trainer.__file__)\n"
+            "try:\n    import plugin\nexcept ImportError:\n    pass\nelse:\n    raise SystemExit('a top-level plugin')")
     done = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr
     assert all(path.startswith(str(REPO)) for path in done.stdout.split()), done.stdout

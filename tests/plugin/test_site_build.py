@@ -8,7 +8,6 @@ from xml.etree import ElementTree
 
 import pytest
 from bs4 import BeautifulSoup
-
 from plugin_site import STUB_TITLE, build, daily_settings, site_settings
 
 
@@ -99,12 +98,14 @@ def test_strict_mode_fails_the_build(site, fixed_day):
     ("DAILY_POST_SAMPLING", ["temperature", 0.9], "DAILY_POST_SAMPLING must be a dict of options"),
     ("DAILY_POST_CANDIDATES", "four", "DAILY_POST_CANDIDATES must be a whole number, got 'four'"),
     ("DAILY_POST_TAGS", "generated", "DAILY_POST_TAGS must be a list of tags, got 'generated'"),
+    ("DAILY_POST_DISCLOSURE", ["text"], "DAILY_POST_DISCLOSURE must be a text, got ['text']"),
 ])
 def test_a_bad_setting_is_reported_at_initialized_in_one_line_naming_it(site, stub_sampler, fixed_day, caplog,
                                                                         setting, value, line):
     import re
 
     from pelican import Pelican
+
     from plugin.daily import DailyPostError
 
     # strict: Pelican(settings) itself fails (the initialized signal), before any content is read

@@ -8,6 +8,7 @@ import tempfile
 import time
 
 from plugin_site import STUB_TITLE, build, site_settings
+
 from plugin import store
 
 LEFTOVER = ("Title: Half written by a killed build\nDate: 2026-03-14 06:00\nSlug: half-written\n"

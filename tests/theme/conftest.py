@@ -4,13 +4,20 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-
-from theme_build import GENERATED_POST, HIDDEN_POST, HUMAN_POSTS, MACHINE, MACHINE_PAGE, build_site, human_post, tiny_png
+from theme_build import (
+    GENERATED_POST,
+    HIDDEN_POST,
+    HUMAN_POSTS,
+    MACHINE_PAGE,
+    build_site,
+    human_post,
+    model_folder,
+)
 
 
 @pytest.fixture(scope="session")
 def demo_content(tmp_path_factory) -> Path:
-    """content/ of a small blog: 10 human posts, 1 hidden, 1 generated, the machine page, a loss plot."""
+    """content/ of a small blog: 10 human posts, 1 hidden, 1 generated, the machine page."""
     root = tmp_path_factory.mktemp("content")
     (root / "posts").mkdir()
     for n in range(1, HUMAN_POSTS + 1):
@@ -20,21 +27,19 @@ def demo_content(tmp_path_factory) -> Path:
     (root / "generated" / "2025-06-01-barometer-dreams.md").write_text(GENERATED_POST, encoding="utf-8")
     (root / "pages").mkdir()
     (root / "pages" / "machine.md").write_text(MACHINE_PAGE, encoding="utf-8")
-    (root / "machine").mkdir()
-    (root / "machine" / "loss.png").write_bytes(tiny_png(320, 160))
     return root
 
 
 @pytest.fixture(scope="session")
 def site(demo_content, tmp_path_factory) -> Path:
-    """The demo blog built as after a training run (DAILY_POST_MACHINE set), default disclosure."""
-    return build_site(demo_content, tmp_path_factory.mktemp("site") / "output",
-                      DAILY_POST_MACHINE=MACHINE, DAILY_POST_DISCLOSURE=None,
-                      DAILY_POST_ROBOTS_NOINDEX=None, SITE_INTRO="Notes from the test roof.")
+    """The demo blog built after a training run (models/blog), default disclosure (None: the default)."""
+    root = tmp_path_factory.mktemp("site")
+    return build_site(demo_content, root / "output", DAILY_POST_MODEL=str(model_folder(root / "models" / "blog")),
+                      DAILY_POST_DISCLOSURE=None, DAILY_POST_ROBOTS_NOINDEX=None,
+                      SITE_INTRO="Notes from the test roof.")
 
 
 @pytest.fixture(scope="session")
 def untrained_site(demo_content, tmp_path_factory) -> Path:
-    """The demo blog before any model exists: DAILY_POST_MACHINE is not set at all."""
-    return build_site(demo_content, tmp_path_factory.mktemp("untrained") / "output",
-                      drop=("DAILY_POST_MACHINE",))
+    """The demo blog before any model exists (DAILY_POST_MODEL names no folder)."""
+    return build_site(demo_content, tmp_path_factory.mktemp("untrained") / "output")

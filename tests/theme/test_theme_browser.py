@@ -1,7 +1,8 @@
 """The built site in headless Chromium: screenshots at phone and desktop widths, no console
 errors, no failed requests, no sideways scrolling on a phone, and where the layout puts things:
 the content column inside the viewport (centred and at most its max-width on a desktop), readable
-body text, and the machine-written badge and disclosure visible on the generated post only.
+body text, and the machine-written badge and the plugin's notice visible, once, on the generated
+post only (and in its card on the index).
 
 Needs the Debian `chromium` package (/usr/bin/chromium) and the `playwright` Python package; it
 never downloads a browser. Without them it skips, or fails under CI (CI=true), where it must run.
@@ -112,7 +113,8 @@ def test_page_renders_cleanly(browser, server, shots, page_name, width_name):
                 return {left: r.left, right: r.right, width: r.width, height: r.height,
                         visible: r.width > 0 && r.height > 0 && st.visibility !== 'hidden' && st.display !== 'none'}; };
             return {main: box('main#main'), nav: box('.site-nav'), badge: box('.post-header .badge'),
-                    disclosure: box('aside.disclosure'),
+                    notice: box('.post-body .tpdne-disclosure'),
+                    notices: document.querySelectorAll('.tpdne-disclosure').length,
                     fontSize: parseFloat(getComputedStyle(document.body).fontSize)}; }""")
         data = page.screenshot(path=str(shots / f"{page_name}-{width_name}.png"), full_page=True)
     finally:
@@ -132,7 +134,8 @@ def test_page_renders_cleanly(browser, server, shots, page_name, width_name):
     assert layout["fontSize"] >= 16, f"body text is {layout['fontSize']}px"
     generated = page_name == "generated-post"
     assert bool(layout["badge"] and layout["badge"]["visible"]) is generated
-    assert bool(layout["disclosure"] and layout["disclosure"]["visible"]) is generated
+    assert bool(layout["notice"] and layout["notice"]["visible"]) is generated
+    assert layout["notices"] == (1 if page_name in ("generated-post", "index") else 0)
     shot_width, shot_height = png_size(data)
     assert shot_width == width and shot_height >= 400
     assert len(data) > 10_000, "the screenshot is suspiciously small (blank page?)"

@@ -5,8 +5,7 @@ from pathlib import Path
 
 import pytest
 from bs4 import BeautifulSoup
-
-from theme_build import GENERATED_TITLE, HUMAN_POSTS, REPO, build_site
+from theme_build import GENERATED_TITLE, HUMAN_POSTS, REPO, build_site, model_folder
 from theme_linkcheck import count_internal_links, find_broken_links
 
 GENERATED_PAGE = "2025/06/barometer-dreams.html"
@@ -32,12 +31,19 @@ def test_generated_post_carries_badge_disclosure_and_noindex(site):
     article = page.select_one("main article")
     assert text(article.select_one("h1")) == GENERATED_TITLE
     assert [text(b) for b in article.select(".badge")] == ["machine-written"]
-    assert text(article.select_one(".disclosure-text")) == DEFAULT_DISCLOSURE
-    small_print = text(article.select_one(".small-print"))
+    # the plugin's notice, once, first in the post's text: the theme adds none of its own
+    notices = page.select(".tpdne-disclosure")
+    assert [text(n) for n in notices] == [DEFAULT_DISCLOSURE]
+    assert notices[0].parent == article.select_one(".post-body") and notices[0].find_previous_sibling() is None
+    small_print = text(article.select_one(".post-footer .provenance .small-print"))
     assert "Model: demo (weights 0123456789ab)" in small_print and "seed 42" in small_print
+    assert article.select_one('.provenance a[href="/pages/machine.html"]')
     assert article.select_one(".meta time a")["href"] == "/2025/06/"  # the month's archive
     robots = page.select('head meta[name="robots"]')
-    assert [m["content"] for m in robots] == ["noindex"]
+    assert [m["content"] for m in robots] == ["noindex"]  # the theme's; the plugin adds no second one
+    assert page.select("head style#tpdne-style")  # the plugin's CSS, before main.css, which restyles it
+    head = str(page.head)
+    assert head.index('id="tpdne-style"') < head.index("/theme/css/main.css")
 
 
 def test_human_posts_have_no_badge_disclosure_or_noindex(site):
@@ -46,8 +52,14 @@ def test_human_posts_have_no_badge_disclosure_or_noindex(site):
     for relpath in pages:
         page = soup(site, relpath)
         assert page.select("main .badge") == [], relpath
-        assert page.select(".disclosure") == [], relpath
+        assert page.select(".tpdne-disclosure, .provenance") == [], relpath
         assert page.select('meta[name="robots"]') == [], relpath
+
+
+def test_cards_show_the_notice_in_the_generated_posts_summary_only(site):
+    marked = [card for card in soup(site, "index.html").select("main article.card") if card.select(".tpdne-disclosure")]
+    assert len(marked) == 1 and GENERATED_TITLE in text(marked[0].select_one(".card-title"))
+    assert [text(n) for n in marked[0].select(".summary .tpdne-disclosure")] == [DEFAULT_DISCLOSURE]
 
 
 @pytest.mark.parametrize("listing", ["index.html", "archives.html", "category/sky.html",
@@ -65,7 +77,7 @@ def test_disclosure_text_and_noindex_follow_the_settings(demo_content, tmp_path)
                         DAILY_POST_DISCLOSURE="Written by the roof robot on {date}.",
                         DAILY_POST_ROBOTS_NOINDEX=False)
     page = soup(output, GENERATED_PAGE)
-    assert text(page.select_one(".disclosure-text")) == "Written by the roof robot on 1 June 2025."
+    assert [text(n) for n in page.select(".tpdne-disclosure")] == ["Written by the roof robot on 1 June 2025."]
     assert page.select('meta[name="robots"]') == []
 
 
@@ -150,7 +162,9 @@ def test_machine_page_shows_the_training_figures_and_plot(site):
     page = soup(site, "pages/machine.html")
     main = page.select_one("main")
     assert "A human-written introduction to the machine." in text(main)
-    rows = {text(tr.th): text(tr.td) for tr in main.select("table.machine-table tr")}
+    assert page.body["class"] == ["page-page", "page-machine"]  # the theme's machine.html, wrapping it
+    [section] = main.select(".post-body section.tpdne-machine")  # the plugin's, once
+    rows = {text(tr.th): text(tr.td) for tr in section.select("table.tpdne-machine-table tr")}
     assert rows["Model"] == "blog"
     assert rows["Fine-tuned from"] == "gpt2"
     assert rows["Training steps"] == "1,000"
@@ -162,8 +176,8 @@ def test_machine_page_shows_the_training_figures_and_plot(site):
     assert rows["Trained on"] == "NVIDIA H100 80GB HBM3"
     assert rows["Training time"] == "12.6 min"
     assert rows["Trained at"] == "2026-11-20 21:04 UTC"
-    img = main.select_one("figure.loss-plot img")
-    assert img["src"] == "/machine/loss.png" and img["alt"]
+    img = section.select_one("figure.tpdne-loss-plot img")
+    assert img["src"] == "../machine/loss.png" and img["alt"]
     assert (site / "machine" / "loss.png").is_file()
     assert "No model has been trained" not in text(main)
 
@@ -176,16 +190,17 @@ def test_machine_page_before_any_training_says_how_to_train(untrained_site):
     assert main.select("table") == [] and main.select("img") == []
 
 
-def test_machine_page_with_machine_none_says_not_trained(demo_content, tmp_path):
-    output = build_site(demo_content, tmp_path / "output", DAILY_POST_MACHINE=None)
+def test_machine_page_with_an_empty_model_folder_says_not_trained(demo_content, tmp_path):
+    (tmp_path / "models" / "blog").mkdir(parents=True)  # no config.json: no model in it yet
+    output = build_site(demo_content, tmp_path / "output", DAILY_POST_MODEL=str(tmp_path / "models" / "blog"))
     assert "No model has been trained for this site yet" in text(soup(output, "pages/machine.html"))
 
 
 def test_machine_page_tolerates_missing_figures(demo_content, tmp_path):
-    output = build_site(demo_content, tmp_path / "output",
-                        DAILY_POST_MACHINE={"name": "blog", "steps": None, "loss_plot": None})
+    model = model_folder(tmp_path / "models" / "blog", train=None, plot=False)
+    output = build_site(demo_content, tmp_path / "output", DAILY_POST_MODEL=str(model))
     main = soup(output, "pages/machine.html").select_one("main")
-    rows = {text(tr.th): text(tr.td) for tr in main.select("table.machine-table tr")}
+    rows = {text(tr.th): text(tr.td) for tr in main.select("table.tpdne-machine-table tr")}
     assert rows["Model"] == "blog" and rows["Training steps"] == "—" and rows["Validation loss"] == "—"
     assert main.select("img") == []
 
@@ -222,8 +237,7 @@ def test_site_needs_nothing_from_the_network(site):
 
 
 def test_the_demo_blog_builds_with_the_theme(tmp_path):
-    output = build_site(REPO / "content", tmp_path / "output",
-                        STATIC_PATHS=["images"], DAILY_POST_MACHINE=None)
+    output = build_site(REPO / "content", tmp_path / "output")
     assert soup(output, "index.html").select("main article.card")
     assert (output / "pages" / "machine.html").is_file()
     assert [str(b) for b in find_broken_links(output)] == []

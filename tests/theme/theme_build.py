@@ -1,7 +1,8 @@
 """A small blog for the theme tests, and a function that builds it with the project's
-pelicanconf.py and theme (plugin off)."""
+pelicanconf.py, theme and plugin (writing no post: the generated post is a file of the blog)."""
 from __future__ import annotations
 
+import json
 import struct
 import zlib
 from pathlib import Path
@@ -13,10 +14,8 @@ from pelican.settings import read_settings
 REPO = Path(__file__).resolve().parents[2]
 PELICANCONF = REPO / "pelicanconf.py"
 
-# What the plugin would put into the context after a training run.
-MACHINE = {
-    "name": "blog",
-    "path": "/srv/blog/models/blog",
+# A training run's train.json, as `trainer fit` writes it: the machine page shows these figures.
+TRAIN_JSON = {
     "base_model": "gpt2",
     "steps": 1000,
     "tokens_seen": 4096000,
@@ -26,9 +25,7 @@ MACHINE = {
     "device": "NVIDIA H100 80GB HBM3",
     "time_s": 754.2,
     "trained_at": "2026-11-20T21:04:00+00:00",
-    "corpus_documents": 16,
-    "loss_plot": "machine/loss.png",
-    "report_url": None,
+    "documents": 16,
 }
 
 HUMAN_POSTS = 10  # more than DEFAULT_PAGINATION (8): the index needs a second page
@@ -45,6 +42,18 @@ def tiny_png(width: int = 4, height: int = 3) -> bytes:
             + chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0))
             + chunk(b"IDAT", zlib.compress(rows))
             + chunk(b"IEND", b""))
+
+
+def model_folder(folder: Path, train: dict | None = TRAIN_JSON, plot: bool = True) -> Path:
+    """A run folder as the plugin reads it for the machine page (config.json, train.json, loss.png);
+    ``train=None``: no train.json yet."""
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "config.json").write_text("{}", encoding="utf-8")
+    if train is not None:
+        (folder / "train.json").write_text(json.dumps(train), encoding="utf-8")
+    if plot:
+        (folder / "loss.png").write_bytes(tiny_png(320, 160))
+    return folder
 
 
 def human_post(n: int) -> str:
@@ -115,23 +124,23 @@ MACHINE_PAGE = dedent("""\
     """)
 
 
-def build_site(content: Path, output: Path, drop: tuple[str, ...] = (), **override) -> Path:
-    """Build `content` with the project's pelicanconf.py and theme into `output`; plugin off.
-    `override` replaces settings; the names in `drop` are removed (as if never set)."""
+def build_site(content: Path, output: Path, **override) -> Path:
+    """Build `content` with the project's pelicanconf.py, theme and plugin into `output`. The plugin
+    writes no post (DAILY_POST_ENABLED = False) and finds no model unless DAILY_POST_MODEL names one.
+    `override` replaces settings."""
     settings = read_settings(
         str(PELICANCONF),
         override={
             "PATH": str(content),
             "OUTPUT_PATH": str(output),
             "CACHE_PATH": str(output.parent / (output.name + "-cache")),
-            "PLUGINS": [],
-            "STATIC_PATHS": ["images", "machine"],
+            "DAILY_POST_ENABLED": False,
+            "DAILY_POST_MODEL": str(output.parent / (output.name + "-no-model")),
+            "STATIC_PATHS": ["images"],
             "SITEURL": "",
             "RELATIVE_URLS": False,
             **override,
         },
     )
-    for name in drop:
-        settings.pop(name, None)
     Pelican(settings).run()
     return output

@@ -1,0 +1,63 @@
+"""The disclosure a machine-written post carries in any theme and every feed.
+
+- ``add_notice`` (read time, ``content_object_init``): a post with ``Generated: true`` gets the
+  notice ``<p class="tpdne-disclosure" role="note">`` (``DAILY_POST_DISCLOSURE``, ``{date}`` = the
+  post's date as the theme shows dates, HTML-escaped) at the start of its content and of its
+  summary, which is what pages, index pages and feeds print.
+- ``finish_page`` (write time, ``content_written``): the written HTML of such a post gets
+  ``<meta name="robots" content="noindex">`` (unless the theme put a robots tag there, or
+  ``DAILY_POST_ROBOTS_NOINDEX = False``), and every page that shows the plugin's markup gets its
+  few lines of CSS, both right after ``<head>`` (after ``<meta charset>`` when that comes first):
+  the theme's own stylesheets come later, so a theme that styles ``.tpdne-disclosure`` wins.
+"""
+from __future__ import annotations
+
+import html
+import re
+
+NOTICE_CLASS = "tpdne-disclosure"
+STYLE_ID = "tpdne-style"
+# Class-scoped, no colour of its own for the text: readable on light and dark themes alike; a
+# formatting context of its own (flow-root), so it sits beside a floated box, not under it.
+CSS = (".tpdne-disclosure{display:flow-root;margin:0 0 1.5em;padding:.6em .9em;border-left:4px solid #c2571a;"
+       "background:rgba(194,87,26,.1);font-size:.9em;line-height:1.45}"
+       ".tpdne-machine img{max-width:100%;height:auto}")
+STYLE = f'<style id="{STYLE_ID}">{CSS}</style>'
+NOINDEX = '<meta name="robots" content="noindex">'
+
+_HEAD = re.compile(r"<head(?:\s[^>]*)?>(?:\s*<meta\s[^>]*charset[^>]*>)?", re.IGNORECASE)
+_HEAD_END = re.compile(r"</head\s*>", re.IGNORECASE)
+_ROBOTS = re.compile(r"""<meta\s[^>]*name\s*=\s*["']?robots\b""", re.IGNORECASE)
+
+
+def notice(text: str, date: str) -> str:
+    """The notice element: ``text`` with ``{date}`` filled in, escaped (never HTML from a setting)."""
+    return f'<p class="{NOTICE_CLASS}" role="note">{html.escape(text.replace("{date}", date))}</p>'
+
+
+def add_notice(article, text: str) -> None:
+    """Put the notice first in ``article``'s content and summary (a Pelican Content, before any
+    of it was rendered). A summary from the ``Summary`` metadata is kept in ``metadata`` and in
+    ``_summary``, which Pelican writes back later (``refresh_metadata_intersite_links``); without
+    one Pelican cuts the summary from the content, which now starts with the notice."""
+    note = notice(text, getattr(article, "locale_date", ""))
+    article._content = note + "\n" + (article._content or "")
+    if "summary" in article.metadata:
+        article.metadata["summary"] = article._summary = note + "\n" + (article.metadata["summary"] or "")
+
+
+def finish_page(page: str, noindex: bool) -> str:
+    """``page`` (a written HTML file) with the robots tag (``noindex``: it is a machine-written
+    post's page and the setting is on) and the plugin's CSS where it shows the plugin's markup;
+    unchanged when it needs neither or has no ``<head>``."""
+    head = _HEAD.search(page)
+    if head is None:
+        return page
+    end = _HEAD_END.search(page, head.end())
+    in_head = page[: end.start() if end else len(page)]
+    extra = ""
+    if noindex and not _ROBOTS.search(in_head):
+        extra += NOINDEX
+    if 'class="tpdne-' in page and STYLE_ID not in in_head:
+        extra += STYLE
+    return page[: head.end()] + extra + page[head.end():] if extra else page
