@@ -22,12 +22,24 @@ def load_sampler(model_path: Path, precision: str = "auto", demo: bool = False):
     """Load the model once: ModelMissing when the folder does not exist (checked before importing
     torch), common.errors.ModelError for a corrupt model."""
     if not Path(model_path).is_dir():
-        hint = ", or `make demo-model` to build the demo model" if demo else ""
-        raise ModelMissing(f"model folder not found: {model_path} (set DAILY_POST_MODEL to a run "
-                           f"from `trainer fit`{hint})")
+        raise ModelMissing(f"model folder not found: {model_path} ({_how_to_get(Path(model_path), demo)})")
     from trainer.generation.sampler import Sampler
 
     return Sampler.load(str(model_path), precision=precision)
+
+
+def _how_to_get(model_path: Path, demo: bool) -> str:
+    """What to run, with commands every installation has (`make demo-model` only where the site's
+    Makefile has that target: this repository's)."""
+    makefile = model_path.parent.parent / "Makefile"
+    try:
+        has_target = demo and "demo-model:" in makefile.read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        has_target = False
+    if has_target:
+        return "`make demo-model` builds the demo model"
+    return (f"train it in the site's folder: `corpus-builder`, then `trainer fit --model smollm2 "
+            f"--until-step 48 --run {model_path}`; or set DAILY_POST_MODEL to a run from `trainer fit`")
 
 
 def _build(cls, values: dict, setting: str):

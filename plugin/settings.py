@@ -30,7 +30,7 @@ DEMO_MODEL = "models/demo"
 
 DEFAULTS: dict[str, Any] = {
     "DAILY_POST_ENABLED": True,
-    "DAILY_POST_MODEL": DEMO_MODEL,
+    "DAILY_POST_MODEL": "models/blog",  # the run `trainer fit` writes by default
     "DAILY_POST_ROOT": None,
     "DAILY_POST_FOLDER": "generated",
     "DAILY_POST_CATEGORY": "Machine",

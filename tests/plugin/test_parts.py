@@ -143,8 +143,10 @@ def test_write_post_never_overwrites(tmp_path):
 def test_paths_resolve_against_the_site_root_and_content(tmp_path):
     raw = {"PATH": str(tmp_path / "site" / "content"), "ARTICLE_PATHS": ["posts"]}
     settings = read(raw)
-    assert settings.model_path == tmp_path / "site" / "models" / "demo"
-    assert settings.is_demo_model
+    # the default is the run `trainer fit` writes by default, next to the content folder
+    assert settings.model_path == tmp_path / "site" / "models" / "blog"
+    assert not settings.is_demo_model
+    assert read({**raw, "DAILY_POST_MODEL": "models/demo"}).is_demo_model
     assert settings.generated_folder == tmp_path / "site" / "content" / "generated"
     assert not settings.folder_is_read
     assert read({**raw, "ARTICLE_PATHS": ["posts", "generated"]}).folder_is_read
@@ -157,6 +159,9 @@ def test_settings_cli_says_when_the_demo_model_must_be_built(tmp_path, capsys):
     conf = tmp_path / "pelicanconf.py"
     conf.write_text('PATH = "content"\nTIMEZONE = "UTC"\n')
     (tmp_path / "content").mkdir()
+    assert cfg.main(["demo-needed", "-s", str(conf)]) == 1  # the default model is not the demo's
+    capsys.readouterr()
+    conf.write_text('PATH = "content"\nTIMEZONE = "UTC"\nDAILY_POST_MODEL = "models/demo"\n')
     assert cfg.main(["demo-needed", "-s", str(conf)]) == 0
     assert capsys.readouterr().out.strip() == "yes"
     (tmp_path / "models" / "demo").mkdir(parents=True)
@@ -230,3 +235,24 @@ def test_the_plugin_and_its_sibling_packages_import_as_installed_packages(tmp_pa
     done = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr
     assert all(path.startswith(str(REPO)) for path in done.stdout.split()), done.stdout
+
+
+def test_a_missing_model_names_commands_that_exist_in_the_users_setup(tmp_path):
+    """`make demo-model` only where the site's Makefile has that target (this repository);
+    elsewhere the commands every installation has."""
+    from plugin.generate import ModelMissing, load_sampler
+
+    model = tmp_path / "models" / "blog"
+    with pytest.raises(ModelMissing) as missing:
+        load_sampler(model)
+    message = str(missing.value)
+    assert "make" not in message and "`corpus-builder`" in message
+    assert f"trainer fit --model smollm2 --until-step 48 --run {model}" in message
+    (tmp_path / "Makefile").write_text("html:\n\tpelican content\n")  # pelican-quickstart's, no such target
+    with pytest.raises(ModelMissing) as missing:
+        load_sampler(tmp_path / "models" / "demo", demo=True)
+    assert "make demo-model" not in str(missing.value)
+    (tmp_path / "Makefile").write_text("demo-model:\n\ttrainer fit\n")
+    with pytest.raises(ModelMissing) as missing:
+        load_sampler(tmp_path / "models" / "demo", demo=True)
+    assert "`make demo-model` builds the demo model" in str(missing.value)
