@@ -13,9 +13,12 @@
 - ``page_generator_finalized``: the page with ``Template: machine`` ("About the machine") gets the
   model's figures in its content (``machine.section``), and the theme's ``page.html`` when the
   theme has no ``machine.html``.
+- ``article_generator_finalized``: DAILY_POST_INDEX leaves machine posts off the home page
+  ("newest": all but the newest; "none": all), nowhere else.
 - ``content_written``: a machine-written post's page gets ``noindex``, every page showing the
   notice the plugin's CSS (``disclosure.finish_page``), written back atomically.
-- ``finalized``: copy the model's loss plot and report into the output for the machine page.
+- ``finalized``: copy the model's loss plot and report into the output for the machine page (only
+  when the site has one: files no page uses are not copied).
 
 Any failure is one warning and the site builds; DAILY_POST_STRICT = True makes it fail instead,
 with one line: ``pelican`` logs the DailyPostError as "CRITICAL DailyPostError: daily post: no post
@@ -32,6 +35,7 @@ from .settings import DEFAULTS, SETTINGS_KEY, DailyPostSettings, SettingsError, 
 logger = logging.getLogger(__name__)
 
 PLUGIN_NAME = __name__.rpartition(".")[0]
+MACHINE_PAGES_KEY = "DAILY_POST_MACHINE_PAGES"  # how many Template: machine pages this build has
 
 
 def _loaded(settings: dict) -> bool:
@@ -175,6 +179,7 @@ def on_page_generator_finalized(generator) -> None:
 
     names = ("pages", "hidden_pages", "draft_pages", "translations", "hidden_translations", "draft_translations")
     pages = [page for name in names for page in getattr(generator, name, []) if page.template == "machine"]
+    generator.settings[MACHINE_PAGES_KEY] = len(pages)  # on_finalized copies the files only for them
     if not pages:
         return
     try:
@@ -188,6 +193,31 @@ def on_page_generator_finalized(generator) -> None:
         if known:
             page._content = (page._content or "") + "\n" + machine.section(
                 generator.context.get("DAILY_POST_MACHINE"), page.save_as)
+
+
+def on_article_generator_finalized(generator) -> None:
+    """DAILY_POST_INDEX: the home page lists every machine post ("all"), only the newest ("newest")
+    or none; archives, categories, tags and feeds keep them all. Pelican paginates the index from
+    ``generator.articles`` while it writes the direct templates (after the feeds), so only there
+    does the list leave out the others (archives list ``dates``, which stays whole)."""
+    daily = _daily(generator.settings)
+    if daily is None or daily.index == "all":
+        return
+    from common.corpus_format import is_generated
+
+    machine_posts = [a for a in generator.articles if is_generated(getattr(a, "metadata", {}))]
+    kept = max(machine_posts, key=lambda a: a.date, default=None) if daily.index == "newest" else None
+    listed = [a for a in generator.articles if a is kept or a not in machine_posts]
+    write_direct_templates = generator.generate_direct_templates
+
+    def generate_direct_templates(write):
+        everything, generator.articles = generator.articles, listed
+        try:
+            write_direct_templates(write)
+        finally:
+            generator.articles = everything
+
+    generator.generate_direct_templates = generate_direct_templates
 
 
 def on_content_written(path: str, context: dict) -> None:
@@ -213,8 +243,8 @@ def on_content_written(path: str, context: dict) -> None:
 
 def on_finalized(pelican) -> None:
     daily = _daily(pelican.settings)
-    if daily is None:
-        return
+    if daily is None or not pelican.settings.get(MACHINE_PAGES_KEY):
+        return  # no "About the machine" page: no page would use the plot or the report
     try:
         machine.copy_machine_files(daily, pelican.output_path)
     except OSError as err:

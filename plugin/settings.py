@@ -49,7 +49,9 @@ DEFAULTS: dict[str, Any] = {
     "DAILY_POST_ROBOTS_NOINDEX": True,
     "DAILY_POST_MACHINE_PLOT": "machine/loss.png",
     "DAILY_POST_MACHINE_REPORT": "machine/report.html",
+    "DAILY_POST_INDEX": "all",  # machine posts on the home page: all | newest | none
 }
+INDEX_MODES = ("all", "newest", "none")
 
 # Where the ``initialized`` receiver keeps the object in Pelican's settings (None: bad settings).
 SETTINGS_KEY = "DAILY_POST_SETTINGS"
@@ -89,6 +91,7 @@ class DailyPostSettings:
     post_time: dt.time
     disclosure: str  # the notice every generated post starts with ({date}: the post's date)
     robots_noindex: bool  # generated posts' pages get <meta name="robots" content="noindex">
+    index: str  # DAILY_POST_INDEX: which machine posts the home page lists (INDEX_MODES)
     # how a post is sampled
     precision: str
     sampling: Mapping[str, Any]
@@ -127,6 +130,7 @@ class DailyPostSettings:
             post_time=_time_of_day(get("DAILY_POST_TIME")),
             disclosure=_disclosure(_or_default(settings, "DAILY_POST_DISCLOSURE")),
             robots_noindex=bool(_or_default(settings, "DAILY_POST_ROBOTS_NOINDEX")),
+            index=_index_mode(get("DAILY_POST_INDEX")),
             precision=str(get("DAILY_POST_PRECISION")),
             sampling=_options(get("DAILY_POST_SAMPLING"), "DAILY_POST_SAMPLING"),
             gate=_options(get("DAILY_POST_GATE"), "DAILY_POST_GATE"),
@@ -171,6 +175,12 @@ def _disclosure(value: Any) -> str:
         return DEFAULTS["DAILY_POST_DISCLOSURE"]
     if not isinstance(value, str):
         raise SettingsError(f"DAILY_POST_DISCLOSURE must be a text, got {value!r}")
+    return value
+
+
+def _index_mode(value) -> str:
+    if value not in INDEX_MODES:
+        raise SettingsError(f"DAILY_POST_INDEX must be one of {', '.join(map(repr, INDEX_MODES))}, got {value!r}")
     return value
 
 

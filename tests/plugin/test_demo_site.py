@@ -102,3 +102,16 @@ def test_html_escape_gate_publishes_the_text_escaped_once(demo_site, fixed_text_
     assert "The wind turned at noon and <b>x</b> stood next to [x](http://e) on the roof." in body.get_text()
     assert body.find("b") is None and body.find("a") is None
     assert "&lt;" not in page.get_text() and "\\[" not in page.get_text()
+
+
+def test_without_a_machine_page_the_plot_and_report_are_not_copied(demo_site, stub_sampler, fixed_day):
+    """Files no page uses stay out of the output (a blog without "About the machine")."""
+    (demo_site / "models" / "demo" / "report.html").write_text("<p>report</p>")
+    machine_pages = [p for p in (demo_site / "content").rglob("*.md") if "Template: machine" in p.read_text()]
+    assert machine_pages
+    for page in machine_pages:
+        page.unlink()
+    build(demo_settings(demo_site))
+    out = demo_site / "output"
+    assert (out / "index.html").is_file()
+    assert not (out / "machine").exists()
