@@ -68,23 +68,45 @@ def read_post(path: Path) -> dict:
     meta = dict(line.split(": ", 1) for line in header.splitlines() if ": " in line)
     soup = BeautifulSoup(markdown.markdown(body), "html.parser")
     paragraphs = [" ".join(block.get_text(" ").split()) for block in soup.find_all(["p", "li", "pre"])]
+    first = paragraphs[0] if paragraphs else ""
+    if len(first.split()) < 6 and len(paragraphs) > 1:  # a heading: show the paragraph under it too
+        first = f"{first} / {paragraphs[1]}"
     text = " ".join(body.split())
     last = re.findall(r"[^.!?]+[.!?]+[\"'”’)\]]*", " ".join(paragraphs))
-    gate = json.loads(meta.get("Gate", "{}") or "{}")
+    gate = dict(item.split("=", 1) for item in meta.get("Gate", "").split() if "=" in item)
     return {"title": BeautifulSoup(markdown.markdown(meta.get("Title", "")), "html.parser").get_text(),
             "date": meta.get("Date", ""), "words": len(text.split()), "gate": gate,
-            "first": paragraphs[0] if paragraphs else "", "last": last[-1].strip() if last else ""}
+            "first": first, "last": last[-1].strip() if last else ""}
 
 
-def fragment(posts: list[dict]) -> str:
+def shown(text: str, corpus: str) -> str:
+    """``text``, unless it is the blog's own words (a sentence the model took from the corpus):
+    someone else's writing is not reproduced."""
+    flat = " ".join(text.split())
+    return "[the blog's own words, not reproduced]" if len(flat.split()) >= 4 and flat in corpus else flat
+
+
+def fragment(posts: list[dict], corpus: str = "") -> str:
     lines = []
     for post in posts:
         g = post["gate"]
         lines += [f"**{post['title']}** ({post['date'][:10]}; {g.get('words', post['words'])} words, "
                   f"ending {g.get('ending')}, fluency ratio {g.get('fluency_ratio')}, topic "
                   f"{g.get('topic')}, longest run shared with the corpus {g.get('memorised')} tokens)",
-                  "", f"> {post['first']}", ">", f"> … {post['last']}", ""]
+                  "", f"> {shown(post['first'], corpus)}", ">", f"> … {shown(post['last'], corpus)}", ""]
     return "\n".join(lines)
+
+
+def report_posts(name: str, site: Path, days: int) -> int:
+    """Print each published post as a reader sees it and write ``published.md`` beside the site;
+    the number of posts."""
+    posts = [read_post(p) for p in sorted((site / "content" / "generated").rglob("*.md"))]
+    corpus = " ".join((site.parent / "corpus.txt").read_text(encoding="utf-8").split())
+    text = fragment(posts, corpus)
+    (site.parent / "published.md").write_text(text, encoding="utf-8")
+    print(f"\n## {name}: {len(posts)} posts published ({days} days tried)\n")
+    print(text)
+    return len(posts)
 
 
 def main() -> int:
@@ -96,13 +118,18 @@ def main() -> int:
     parser.add_argument("--days", type=int, default=5, help="posts to publish (today and before)")
     parser.add_argument("--report-batch", type=int, default=16)
     parser.add_argument("--settings", help="corpus-builder -s (the blog's pelicanconf.py)")
+    parser.add_argument("--publish-only", action="store_true",
+                        help="only print the published posts of an earlier run in --out")
     args = parser.parse_args()
 
     out = (args.out / args.name).resolve()
+    corpus, run_dir, site = out / "corpus.txt", out / "run", out / "site"
+    if args.publish_only:
+        report_posts(args.name, site, args.days)
+        return 0
     if out.exists():
         shutil.rmtree(out)
     out.mkdir(parents=True)
-    corpus, run_dir, site = out / "corpus.txt", out / "run", out / "site"
     started = time.perf_counter()
     build = [PY, "-m", "corpus_builder.cli", args.source.resolve(), "-o", corpus, "-q"]
     run(build + (["-s", args.settings] if args.settings else []))
@@ -118,13 +145,9 @@ def main() -> int:
         name=args.name, theme=str(ROOT / "theme"), root=str(ROOT), run=str(run_dir)), encoding="utf-8")
     run([PY, "-m", "plugin.backfill", "-s", site / "pelicanconf.py", "--days", str(args.days - 1)])
     run([PY, "-m", "pelican", "content", "-s", "pelicanconf.py", "-o", "output", "-q"], cwd=site)
-    posts = [read_post(p) for p in sorted((site / "content" / "generated").rglob("*.md"))]
-    text = fragment(posts)
-    (out / "published.md").write_text(text, encoding="utf-8")
-    print(f"\n## {args.name}: {len(posts)} posts published ({args.days} days tried)\n")
-    print(text)
+    published = report_posts(args.name, site, args.days)
     print(json.dumps({"name": args.name, "fit_s": round(fitted - started, 1),
-                      "total_s": round(time.perf_counter() - started, 1), "published": len(posts),
+                      "total_s": round(time.perf_counter() - started, 1), "published": published,
                       "perplexity": report.get("perplexity"), "verdict": report.get("readiness")},
                      default=str))
     return 0
