@@ -3,11 +3,27 @@ from __future__ import annotations
 
 import logging
 
-from trainer.training.fit import fit
+from trainer.training import fit as fit_module
 
 
-def test_trainer_fit_warns_on_a_small_corpus(fit_config, caplog):
-    with caplog.at_level(logging.WARNING, logger="trainer"):
-        fit(fit_config(steps=1))
-    [warning] = [r.getMessage() for r in caplog.records if "too small to learn from" in r.getMessage()]
+class Lines(logging.Handler):
+    def __init__(self):
+        super().__init__(logging.WARNING)
+        self.lines: list[str] = []
+
+    def emit(self, record):
+        self.lines.append(record.getMessage())
+
+
+def test_trainer_fit_warns_on_a_small_corpus(fit_config, monkeypatch):
+    # its own handler on the module's logger: other tests' logging set-ups (Pelican's, the CLI's)
+    # may have disabled or redirected the loggers caplog listens to
+    monkeypatch.setattr(fit_module.log, "disabled", False)
+    handler = Lines()
+    fit_module.log.addHandler(handler)
+    try:
+        fit_module.fit(fit_config(steps=1))
+    finally:
+        fit_module.log.removeHandler(handler)
+    [warning] = [line for line in handler.lines if "too small to learn from" in line]
     assert "(5 posts," in warning
