@@ -9,6 +9,7 @@ id, missing folder, a tokenizer that does not belong to the model) is one ``Mode
 """
 from __future__ import annotations
 
+import functools
 import logging
 import os
 import socket
@@ -198,17 +199,31 @@ def dequantized_folder(path: Path) -> Path:
 
     De-quantizing SmolLM2's GGUF takes ~20 s on a 2-core CPU; loading the same weights from
     safetensors takes under a second, which is what keeps the daily build's second model (the
-    gate's reference) cheap. The name changes with the file (path, size, modification time) and
-    the transformers version that de-quantized it, so a stale copy is never used.
+    gate's reference) cheap. The name is the file's content hash (the same wheel installed in
+    several environments shares one copy) with the transformers version that de-quantized it, so
+    a stale copy is never used.
     """
     import hashlib
 
     import transformers
 
-    stat = path.stat()
-    key = f"{path.resolve()}|{stat.st_size}|{stat.st_mtime_ns}|{transformers.__version__}"
+    key = f"{_content_sha256(path.resolve())}|{transformers.__version__}"
     digest = hashlib.sha256(key.encode()).hexdigest()[:16]
     return cache_dir() / "dequantized" / f"{path.stem}-{digest}"
+
+
+@functools.lru_cache(maxsize=8)
+def _content_sha256_of(path: Path, size: int, mtime_ns: int) -> str:
+    from common.fileio import sha256_file
+
+    return sha256_file(path)
+
+
+def _content_sha256(path: Path) -> str:
+    """The file's SHA-256 (about 0.2 s for SmolLM2's 90 MB), computed once per process and version
+    of the file."""
+    stat = path.stat()
+    return _content_sha256_of(path, stat.st_size, stat.st_mtime_ns)
 
 
 def _keep_dequantized(model, tokenizer, folder: Path) -> None:
