@@ -24,6 +24,7 @@ from pathlib import Path
 from types import SimpleNamespace
 
 REPO = Path(__file__).resolve().parents[1]  # the project is installed in .venv (make install)
+sys.path.insert(0, str(REPO))  # the plugin folder as `plugin`, as this checkout's site loads it
 
 
 def prepare_site(folder: Path, day: dt.date) -> None:
