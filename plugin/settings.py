@@ -6,8 +6,10 @@ the Pelican settings the plugin uses, once (the ``initialized`` receiver does it
 object, never the raw settings dict; ``apply_defaults`` only fills the dict in for the templates.
 
 Relative ``DAILY_POST_MODEL`` paths resolve against the site root: ``DAILY_POST_ROOT`` when set,
-else the folder that holds the content folder (``PATH``), which in a pelican-quickstart layout is
-the folder of ``pelicanconf.py``. A relative ``DAILY_POST_FOLDER`` resolves against ``PATH``.
+else the nearest folder, from the content folder (``PATH``) up, that holds a ``pelicanconf.py`` or
+``publishconf.py`` (where `corpus-builder` and `trainer fit` were run, so ``PATH = "."`` and
+``PATH = "src/content"`` work too), else the folder that holds ``PATH``. A relative
+``DAILY_POST_FOLDER`` resolves against ``PATH``.
 
 ``python -m plugin.settings model-path -s pelicanconf.py`` prints the resolved model folder;
 ``demo-needed`` exits 0 when the configured model is the demo model and it is missing (the Makefile
@@ -27,6 +29,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from common.errors import UserError
 
 DEMO_MODEL = "models/demo"
+SETTINGS_FILES = ("pelicanconf.py", "publishconf.py")
 
 DEFAULTS: dict[str, Any] = {
     "DAILY_POST_ENABLED": True,
@@ -188,7 +191,7 @@ def _paths(settings: Mapping[str, Any]) -> dict[str, Any]:
     """The folders the plugin uses, resolved (see the module docstring)."""
     content = Path(settings.get("PATH") or os.curdir).resolve()
     root = _get(settings, "DAILY_POST_ROOT")
-    site_root = Path(root).expanduser().resolve() if root else content.parent
+    site_root = Path(root).expanduser().resolve() if root else _site_root(content)
     model = Path(str(_get(settings, "DAILY_POST_MODEL"))).expanduser()
     model_path = model if model.is_absolute() else site_root / model
     folder = Path(str(_get(settings, "DAILY_POST_FOLDER"))).expanduser()
@@ -200,6 +203,14 @@ def _paths(settings: Mapping[str, Any]) -> dict[str, Any]:
         "generated_folder": generated, "folder_is_read": _covered(generated, content, article_paths),
         "article_paths": article_paths, "page_paths": tuple(settings.get("PAGE_PATHS") or []),
     }
+
+
+def _site_root(content: Path) -> Path:
+    """The folder of the site's settings file, searched from ``content`` up; else its parent."""
+    for folder in (content, *content.parents):
+        if any((folder / name).is_file() for name in SETTINGS_FILES):
+            return folder
+    return content.parent
 
 
 def _covered(folder: Path, content: Path, article_paths: tuple[str, ...]) -> bool:

@@ -196,3 +196,17 @@ def test_noindex_and_css_are_added_once_and_only_into_a_head():
     assert NOINDEX not in finish_page(themed, noindex=True)
     for headless in (f"<rss><item>{shown}</item></rss>", f"<html><body><header>h</header>{shown}</body></html>"):
         assert finish_page(headless, noindex=True) == headless  # no <head> (<header> is none): left alone
+
+
+def test_the_disclosure_follows_a_custom_article_url_and_save_as(site):
+    """A blog with its own URL scheme: the machine post's page is found by the article being
+    written, not by its file name, so it still gets the notice and noindex."""
+    write_generated(site / "content")
+    build(settings(site, ARTICLE_URL="{date:%Y}/{slug}/", ARTICLE_SAVE_AS="{date:%Y}/{slug}/index.html"))
+    post = page(site, "2026/wind-over-the-harbour/index.html")
+    assert [text(n) for n in notices(post)] == [NOTICE]
+    assert [m["content"] for m in post.select('head meta[name="robots"]')] == ["noindex"]
+    index = page(site, "index.html")
+    assert index.select('a[href$="2026/wind-over-the-harbour/"]') and NOTICE in text(index)
+    human = page(site, "2024/a-wet-morning/index.html")
+    assert not notices(human) and not human.select('meta[name="robots"]')

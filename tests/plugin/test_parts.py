@@ -4,6 +4,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import os
+from pathlib import Path
 from types import SimpleNamespace
 
 import markdown
@@ -153,6 +154,21 @@ def test_paths_resolve_against_the_site_root_and_content(tmp_path):
     assert read({**raw, "ARTICLE_PATHS": [""]}).folder_is_read
     other = read({**raw, "DAILY_POST_MODEL": "models/blog", "DAILY_POST_ROOT": str(tmp_path)})
     assert other.model_path == tmp_path / "models" / "blog" and not other.is_demo_model
+
+
+@pytest.mark.parametrize("content", [".", "src/content", "/elsewhere/posts"])
+def test_the_model_is_found_next_to_the_settings_file_wherever_path_points(tmp_path, content):
+    """`corpus-builder` and `trainer fit` run where pelicanconf.py is, so models/blog is there,
+    whether PATH is the site folder itself, nested deeper, or outside it (no settings file above it:
+    the folder holding PATH, which DAILY_POST_ROOT overrides)."""
+    site = tmp_path / "site"
+    site.mkdir()
+    (site / "pelicanconf.py").write_text('PATH = "content"\n')
+    path = Path(str(tmp_path) + content) if content.startswith("/") else site / content
+    path.mkdir(parents=True, exist_ok=True)
+    expected = path.parent if content.startswith("/") else site
+    assert read({"PATH": str(path)}).model_path == expected / "models" / "blog"
+    assert read({"PATH": str(path), "DAILY_POST_ROOT": str(site)}).model_path == site / "models" / "blog"
 
 
 def test_settings_cli_says_when_the_demo_model_must_be_built(tmp_path, capsys):
