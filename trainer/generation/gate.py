@@ -6,7 +6,9 @@ log-probability (under the raw model) wins; one that ended by itself beats a tri
 
 Rules, in order:
 - ``title``: the sample's first line is a usable title followed by a blank line and a body
-  (``trainer.generation.post.title_problem``); the verdict names what is wrong;
+  (``trainer.generation.post.title_problem``), and not the title of a post in the corpus (but for
+  case and punctuation: two posts of one title on a blog confuse its readers); the verdict names
+  what is wrong;
 - ``ending``: the body ends where a sentence ends; a sample cut at the length limit (``ending``
   "trimmed") keeps at least ``min_words`` words after trimming;
 - ``length``: at least ``min_words`` words in the body;
@@ -57,6 +59,7 @@ class GateSettings:
     html: str = "reject"  # or "escape"
     fluency: bool = True  # perplexity under the reference model (trainer.generation.quality)
     topic: bool = True  # TF-IDF similarity to the blog's posts (trainer.generation.quality)
+    new_title: bool = True  # the title rule rejects the title of a post in the corpus
 
     def validate(self) -> "GateSettings":
         problems = []
@@ -151,9 +154,13 @@ def assess(post: Post, candidate, settings: GateSettings, index, tokenizer,
     body_words = words(post.body)
     all_words = words(post.text or post.title + "\n" + post.body)  # the title once
 
-    result.verdicts.append(Verdict("title", not post.title_problem, repr(post.title),
+    title_problem = post.title_problem
+    indexed = index is not None and not isinstance(index, Skipped)
+    if not title_problem and settings.new_title and indexed and index.has_title(post.title):
+        title_problem = "the title of one of your posts"
+    result.verdicts.append(Verdict("title", not title_problem, repr(post.title),
                                    "a first line that reads as a title, a blank line, a body",
-                                   post.title_problem))
+                                   title_problem))
     min_words = quality.min_words(settings.min_words) if quality is not None else settings.min_words
     ending = post.gate.get("ending", "eos")
     figures["ending"] = ending

@@ -17,6 +17,7 @@ import hashlib
 import io
 import json
 import logging
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -42,6 +43,11 @@ class MemorisationIndex:
     corpus_path: str
     corpus_sha256: str
     note: str = ""  # e.g. "the corpus changed since training"
+    titles: frozenset = frozenset()  # the corpus posts' titles, title_key()-normalised
+
+    def has_title(self, title: str) -> bool:
+        """Whether ``title`` is, but for case, spacing and punctuation, a corpus post's title."""
+        return bool(title) and title_key(title) in self.titles
 
     def longest_shared_run(self, token_ids: list[int]) -> int:
         """Length of the longest verbatim run shared with the corpus, if >= window; else 0."""
@@ -158,10 +164,27 @@ def index_for_run(run_folder: Path, tokenizer, gate) -> MemorisationIndex | Skip
         actual_sha = sha256_file(corpus)
         cache_dir = run_folder if run_folder.is_dir() else None
         hashes = load_or_build(corpus, actual_sha, tokenizer, gate.memorised_tokens, cache_dir)
+        titles = corpus_titles(corpus)
     except (OSError, UnicodeDecodeError) as exc:
         return Skipped(f"skipped: corpus not readable ({corpus}: {exc})")
     note = ""
     if recorded_sha and recorded_sha != actual_sha:
         note = "the corpus changed since training; checked against the current file"
     return MemorisationIndex(hashes=hashes, window=gate.memorised_tokens,
-                             corpus_path=str(corpus), corpus_sha256=actual_sha, note=note)
+                             corpus_path=str(corpus), corpus_sha256=actual_sha, note=note,
+                             titles=titles)
+
+
+def title_key(title: str) -> str:
+    """``title`` compared as a reader would: case, spacing and punctuation left out."""
+    return " ".join(re.findall(r"\w+", title.casefold()))
+
+
+def corpus_titles(corpus: Path) -> frozenset:
+    """The first line (the title) of every post in the corpus, as ``title_key``s."""
+    titles = set()
+    for document in read_documents(corpus):
+        first = document.strip().split("\n", 1)[0]
+        if first:
+            titles.add(title_key(first))
+    return frozenset(titles)

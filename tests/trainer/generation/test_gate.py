@@ -6,8 +6,8 @@ from types import SimpleNamespace
 import markdown
 import pytest
 
-from trainer.cli.sample import post_markdown
 from common.errors import TrainerError
+from trainer.cli.sample import post_markdown
 from trainer.generation.gate import GateSettings, assess, distinct_n, pick_best, repeated_ngram_share
 from trainer.generation.memorisation import Skipped
 from trainer.generation.post import parse_post
@@ -143,11 +143,13 @@ def test_best_post_reports_every_decision_and_no_post_when_all_fail(tiny_model_d
 
 def test_best_post_returns_the_winner_with_its_figures(overfit_run):
     """An untrained model writes no title and no sentence: the model that recites a titled post
-    (its corpus, so the memorisation window is set past the recital) gives a winner."""
+    (its corpus, so the memorisation window is set past the recital, and its title, the corpus's
+    own, is allowed) gives a winner."""
     from trainer.generation.sampler import Sampler, SamplingSettings
 
     sampler = Sampler.load(overfit_run, precision="fp32", threads=1)
-    gate = GateSettings(min_words=1, max_repeated=1.0, min_distinct=0.0, memorised_tokens=500)
+    gate = GateSettings(min_words=1, max_repeated=1.0, min_distinct=0.0, memorised_tokens=500,
+                        new_title=False)
     settings = SamplingSettings(max_new_tokens=120)
     result = sampler.best_post(5, settings, gate, candidates=3, rounds=1)
     assert result.post is not None
@@ -158,3 +160,26 @@ def test_best_post_returns_the_winner_with_its_figures(overfit_run):
     assert "wins" in result.report[-1]
     again = sampler.best_post(5, settings, gate, candidates=3, rounds=1)
     assert (again.post.title, again.post.body) == (result.post.title, result.post.body)
+
+
+def test_a_title_one_of_the_blogs_posts_already_has_is_rejected(tmp_path, tiny_model_and_tokenizer):
+    """A machine post called like a human one ("Midsummer Eve in a Sea Fog" twice on one blog, seen
+    in the adoption test) confuses readers: the title rule rejects a corpus post's title, whatever
+    its case and punctuation, and only that."""
+    import json
+
+    from trainer.generation.memorisation import index_for_run
+
+    _, tokenizer = tiny_model_and_tokenizer
+    corpus = tmp_path / "corpus.txt"
+    corpus.write_text("Midsummer Eve in a Sea Fog\n\nThe fog came in at four.\n<|endoftext|>\n"
+                      "North Wind, Again\n\nIt blew all week.\n")
+    run = tmp_path / "run"
+    run.mkdir()
+    (run / "train.json").write_text(json.dumps({"corpus_path": str(corpus)}))
+    index = index_for_run(run, tokenizer, GateSettings())
+    for title in ("Midsummer Eve in a Sea Fog", "MIDSUMMER EVE IN A SEA-FOG!", "North wind again"):
+        _, assessment, rules = verdicts(f"{title}\n\n{GOOD_BODY}", index=index, tokenizer=tokenizer)
+        assert not rules["title"].passed and rules["title"].note == "the title of one of your posts"
+    _, assessment, rules = verdicts(f"Midsummer Eve on the Roof\n\n{GOOD_BODY}", index=index, tokenizer=tokenizer)
+    assert rules["title"].passed and assessment.passed, assessment.lines()

@@ -80,7 +80,8 @@ def test_a_changed_corpus_is_still_checked_with_a_note(overfit_run, tmp_path,
 def test_a_model_that_recites_its_corpus_is_rejected(overfit_run, recited_text):
     """The guard end to end: a tiny model overfit on one text recites it, and the gate says no."""
     sampler = Sampler.load(overfit_run, precision="fp32", threads=1)
-    gate = GateSettings(min_words=5, memorised_tokens=50)
+    # new_title=False: a recital carries its corpus title too; this test isolates the memorised rule
+    gate = GateSettings(min_words=5, memorised_tokens=50, new_title=False)
     result = sampler.best_post(1, SamplingSettings(max_new_tokens=120, temperature=0.7),
                                gate, candidates=3, rounds=1)
     recitals = [post for post, _ in result.candidates if post.text == recited_text]
@@ -95,7 +96,7 @@ def test_a_model_that_recites_its_corpus_is_rejected(overfit_run, recited_text):
 
 def test_a_window_longer_than_the_recital_lets_it_through(overfit_run, recited_text):
     sampler = Sampler.load(overfit_run, precision="fp32", threads=1)
-    gate = GateSettings(min_words=5, memorised_tokens=500)
+    gate = GateSettings(min_words=5, memorised_tokens=500, new_title=False)  # the recital's title is its corpus's
     greedy = SamplingSettings(max_new_tokens=120, temperature=0, repetition_penalty=1.0)
     result = sampler.best_post(1, greedy, gate, candidates=1, rounds=1)
     assert result.post is not None and result.post.text == recited_text
