@@ -11,6 +11,10 @@ as entities is not enough there, because themes commonly print titles and summar
 Jinja's ``striptags``, which decodes entities again, often inside an attribute
 (``title="{{ article.title|striptags }}"``, the meta description). Text is escaped once, when a
 post file is written: a post in memory always holds plain text.
+
+Values and body also lose every character XML 1.0 forbids and the bidirectional controls
+(``common.text_rules.UNSAFE``): one U+FFFE in a title made every Atom feed of the site invalid XML,
+and an U+202E makes "invoice\u202eexe.pdf" read "invoicefdp.exe".
 """
 from __future__ import annotations
 
@@ -18,7 +22,7 @@ import html
 import re
 import unicodedata
 
-from common.text_rules import SENTENCE_END, remove_controls
+from common.text_rules import SENTENCE_END, remove_controls, remove_unsafe
 
 # Markdown punctuation escaped wherever it appears: links/images/footnotes ([ ] !), attribute
 # lists ({ }), code (`), emphasis (* _), tables (|) and the backslash itself.
@@ -55,10 +59,11 @@ _LOOKALIKES = str.maketrans({"<": "\u2039", ">": "\u203a", '"': "\u201d", "'": "
 
 
 def single_line(value: object) -> str:
-    """Any value as one line of plain text: line breaks and control characters become spaces."""
+    """Any value as one line of plain text: line breaks and control characters become spaces;
+    the other characters no published text may hold (``text_rules.UNSAFE``) go."""
     text = _BREAKS.sub(" ", str(value))
     text = "".join(" " if unicodedata.category(ch) in ("Cc", "Zl", "Zp") else ch for ch in text)
-    return _SPACES.sub(" ", text).strip()
+    return _SPACES.sub(" ", remove_unsafe(text)).strip()
 
 
 def plain_line(value: object) -> str:
@@ -77,13 +82,14 @@ def escape_body(text: str) -> str:
     """Plain text (paragraphs separated by blank lines) as Markdown that renders to exactly that
     text and nothing else: no live HTML, no link of any scheme.
 
-    Each line goes through ``escape_line``: ``&``, ``<`` and ``>`` become entities (so no raw HTML
+    Control characters and the other ``text_rules.UNSAFE`` characters go first. Each line goes
+    through ``escape_line``: ``&``, ``<`` and ``>`` become entities (so no raw HTML
     block, inline tag or ``<autolink>`` can open) and the Markdown punctuation that could make a
     link, image, attribute list (``{: onclick=...}``) or code is backslash-escaped, so a
     ``[x](javascript:...)`` in the text stays those characters. Idempotence is not promised:
     escape once, when writing.
     """
-    lines = [escape_line(line) for line in remove_controls(text).split("\n")]
+    lines = [escape_line(line) for line in remove_unsafe(remove_controls(text)).split("\n")]
     return re.sub(r"\n{3,}", "\n\n", "\n".join(lines).strip("\n")) + "\n"
 
 

@@ -3,7 +3,9 @@
 - ``add_notice`` (read time, ``content_object_init``): a post with ``Generated: true`` gets the
   notice ``<p class="tpdne-disclosure" role="note">`` (``DAILY_POST_DISCLOSURE``, ``{date}`` = the
   post's date as the theme shows dates, HTML-escaped) at the start of its content and of its
-  summary, which is what pages, index pages and feeds print.
+  summary, which is what pages, index pages and feeds print. First its text loses what no
+  published text may hold (``clean_text``): a post file written before ``common.post_file`` left
+  those characters out, or edited by hand, must not break every feed of the site.
 - ``finish_page`` (write time, ``content_written``): the written HTML of such a post gets
   ``<meta name="robots" content="noindex">`` (unless the theme put a robots tag there, or
   ``DAILY_POST_ROBOTS_NOINDEX = False``), and every page that shows the plugin's markup gets its
@@ -14,6 +16,8 @@ from __future__ import annotations
 
 import html
 import re
+
+from common.text_rules import remove_unsafe
 
 NOTICE_CLASS = "tpdne-disclosure"
 STYLE_ID = "tpdne-style"
@@ -35,11 +39,29 @@ def notice(text: str, date: str) -> str:
     return f'<p class="{NOTICE_CLASS}" role="note">{html.escape(text.replace("{date}", date))}</p>'
 
 
+def clean_text(article) -> None:
+    """Take the characters XML 1.0 forbids and the bidirectional controls
+    (``common.text_rules.UNSAFE``) out of ``article``'s content, title, summary and every other
+    text metadata value (a Pelican Content, before any of it was rendered): one U+FFFE in a title
+    makes every Atom and RSS feed of the site invalid XML."""
+    article._content = remove_unsafe(article._content or "")
+    for key, value in list(article.metadata.items()):
+        if not isinstance(value, str) or remove_unsafe(value) == value:
+            continue
+        article.metadata[key] = remove_unsafe(value)
+        if key == "summary":
+            article._summary = article.metadata[key]
+        elif article.__dict__.get(key) is value:  # Pelican's copy of it as an attribute (title, ...)
+            setattr(article, key, article.metadata[key])
+
+
 def add_notice(article, text: str) -> None:
     """Put the notice first in ``article``'s content and summary (a Pelican Content, before any
-    of it was rendered). A summary from the ``Summary`` metadata is kept in ``metadata`` and in
-    ``_summary``, which Pelican writes back later (``refresh_metadata_intersite_links``); without
-    one Pelican cuts the summary from the content, which now starts with the notice."""
+    of it was rendered), after ``clean_text``. A summary from the ``Summary`` metadata is kept in
+    ``metadata`` and in ``_summary``, which Pelican writes back later
+    (``refresh_metadata_intersite_links``); without one Pelican cuts the summary from the content,
+    which now starts with the notice."""
+    clean_text(article)
     note = notice(text, getattr(article, "locale_date", ""))
     article._content = note + "\n" + (article._content or "")
     if "summary" in article.metadata:

@@ -1,8 +1,10 @@
 """The only module of the plugin that imports the trainer (lazily, inside each function).
 
 ``load_sampler`` and ``sample`` (torch with them) run only when a post is missing:
-``daily.publish`` calls them, never on a build whose posts already exist. ``training_summary``
-reads a model's ``train.json`` for the machine page through ``trainer.runs``, which is torch-free.
+``daily.publish`` calls them, never on a build whose posts already exist. For the machine page,
+``training_summary`` parses a model's ``train.json`` through ``trainer.runs`` and ``report_page``
+regenerates its ``trainer report`` page from ``report.json`` (``trainer.evaluation.published_report``):
+both torch-free.
 """
 from __future__ import annotations
 
@@ -66,9 +68,20 @@ def sample(sampler, seed: int, settings: DailyPostSettings):
     )
 
 
-def training_summary(model_path: Path) -> dict:
-    """The model's ``train.json`` (trainer.runs.read_summary: common.errors.RunFolderError, one
-    line, when it is missing, unreadable or not a JSON object)."""
-    from trainer.runs import read_summary
+def training_summary(model_path: Path, max_bytes: int) -> dict:
+    """The model's ``train.json`` as a dict, ``{}`` when there is none; common.errors.RunFolderError
+    (one line) when it is a link, not a regular file, too large (``common.run_files``) or not a
+    JSON object (``trainer.runs.parse_summary``)."""
+    from common.run_files import read_run_file
+    from trainer.runs import SUMMARY, parse_summary
 
-    return read_summary(model_path)
+    data = read_run_file(model_path, SUMMARY, max_bytes)
+    return {} if data is None else parse_summary(data, Path(model_path) / SUMMARY)
+
+
+def report_page(figures: bytes, loss_png: bytes | None, source: Path) -> str:
+    """The report page the site publishes, regenerated from ``report.json``'s bytes (read from
+    ``source``): common.errors.RunFolderError (one line) when they are not a ``trainer report``'s figures."""
+    from trainer.evaluation.published_report import published_page
+
+    return published_page(figures, loss_png, source)

@@ -1,7 +1,15 @@
 """What the "About the machine" page shows: the model's training summary (``train.json``, read by
 ``generate.training_summary``), its loss plot and a link to its ``trainer report`` page. Reads
 JSON only: no torch. ``describe`` returns None when there is no model yet; ``section`` is the
-HTML the page's content ends with, in any theme (classes ``tpdne-machine*``, every value escaped)."""
+HTML the page's content ends with, in any theme (classes ``tpdne-machine*``, every value escaped).
+
+A run folder is untrusted input (issue 14). Only regular files right in it are read, none larger
+than its MAX_*_BYTES (``common.run_files``: no symbolic link, FIFO or folder). The loss plot is
+published only when it parses as a PNG image, and then only its picture (``common.png_check``).
+The report is never copied: the page published is regenerated from the run's ``report.json`` with
+the project's autoescaped template (``trainer.evaluation.published_report`` says why). Each file
+refused is one warning naming it and what to do; the page then goes without it.
+"""
 from __future__ import annotations
 
 import logging
@@ -9,57 +17,105 @@ import posixpath
 from html import escape
 from pathlib import Path
 
-from common.errors import RunFolderError
+from common.errors import RunFolderError, one_line
 from common.fileio import atomic_write_bytes
+from common.png_check import checked_png
+from common.run_files import read_run_file
 
-from .generate import training_summary
+from .generate import report_page, training_summary
 from .settings import DailyPostSettings
 
 logger = logging.getLogger(__name__)
 
 SUMMARY_KEYS = ("base_model", "steps", "tokens_seen", "train_loss", "val_loss", "val_perplexity",
                 "device", "time_s", "trained_at")
+# The most the plugin reads of each run folder file (what `trainer` writes is far smaller: a
+# train.json of a few KB, a loss plot of about 50 KB, a report.json of about 30 KB).
+MAX_SUMMARY_BYTES = 1 << 20
+MAX_PLOT_BYTES = 8 << 20
+MAX_REPORT_BYTES = 8 << 20
 
 
 def describe(settings: DailyPostSettings) -> dict | None:
+    """The machine page's figures (``section`` prints them), or None when there is no model. A
+    train.json that cannot be read is one warning (``copy_machine_files`` warns about the others:
+    only a site that has the machine page hears about them)."""
     folder = settings.model_path
     if not (folder / "config.json").is_file():
         return None
     summary: dict = {}
-    if (folder / "train.json").is_file():
-        try:
-            summary = training_summary(folder)
-        except RunFolderError as err:
-            logger.warning("daily post: %s; the machine page shows no training summary", err)
+    try:
+        summary = training_summary(folder, MAX_SUMMARY_BYTES)
+    except (RunFolderError, OSError) as err:
+        logger.warning("daily post: %s; the machine page shows no training summary", one_line(err))
     machine = {"name": folder.name, "path": settings.model}
     machine.update({key: summary.get(key) for key in SUMMARY_KEYS})
     machine["corpus_documents"] = summary.get("documents")
-    for key, (name, where) in _machine_files(settings).items():
-        machine[key] = where if where and (folder / name).is_file() else None
+    files = published_files(settings)
+    machine["loss_plot"] = settings.machine_plot if settings.machine_plot in files else None
+    machine["report_url"] = settings.machine_report if settings.machine_report in files else None
     return machine
 
 
-def _machine_files(settings: DailyPostSettings) -> dict[str, tuple[str, str]]:
-    """The model's files the machine page shows: its context key, the file's name in the model
-    folder, and where it goes in the output (DAILY_POST_MACHINE_PLOT / _REPORT; "" for nowhere)."""
-    return {"loss_plot": ("loss.png", settings.machine_plot),
-            "report_url": ("report.html", settings.machine_report)}
+def _loss_plot(folder: Path, warn: bool) -> bytes | None:
+    """The run's loss.png as the site publishes it (``checked_png``), or None."""
+    try:
+        data = read_run_file(folder, "loss.png", MAX_PLOT_BYTES)
+        return None if data is None else checked_png(data)
+    except (RunFolderError, OSError) as err:
+        why = one_line(err)
+    except ValueError as err:
+        why = (f"{folder / 'loss.png'} is not a valid PNG image ({err}): `trainer fit` draws it; "
+               "replace or delete it")
+    if warn:
+        logger.warning("daily post: %s; the machine page shows no loss plot", why)
+    return None
+
+
+def _report(folder: Path, loss_png: bytes | None, warn: bool) -> bytes | None:
+    """The report page the site publishes, regenerated from the run's report.json, or None."""
+    why = None
+    try:
+        figures = read_run_file(folder, "report.json", MAX_REPORT_BYTES)
+        if figures is not None:
+            return report_page(figures, loss_png, folder / "report.json").encode("utf-8")
+        if (folder / "report.html").exists():
+            why = (f"{folder / 'report.html'} has no report.json beside it, and the site publishes the "
+                   "report only as regenerated from it: run `trainer report` for this run again")
+    except (RunFolderError, OSError, ValueError) as err:
+        why = one_line(err)
+    if why and warn:
+        logger.warning("daily post: %s; the machine page links no training report", why)
+    return None
+
+
+def published_files(settings: DailyPostSettings, warn: bool = False) -> dict[str, bytes]:
+    """What the machine page publishes from the run folder, by its place in the output
+    (DAILY_POST_MACHINE_PLOT, DAILY_POST_MACHINE_REPORT; a setting of "" publishes nothing):
+    the checked loss plot and the regenerated report. ``warn``: say why a file is left out."""
+    folder = settings.model_path
+    if not (settings.machine_plot or settings.machine_report):
+        return {}
+    plot = _loss_plot(folder, warn)
+    files = {}
+    if settings.machine_plot and plot is not None:
+        files[settings.machine_plot] = plot
+    report = _report(folder, plot, warn) if settings.machine_report else None
+    if report is not None:
+        files[settings.machine_report] = report
+    return files
 
 
 def copy_machine_files(settings: DailyPostSettings, output_path: str | Path) -> list[Path]:
-    """Copy the model's loss.png and report.html (from `trainer report`) into the output, at
-    DAILY_POST_MACHINE_PLOT and DAILY_POST_MACHINE_REPORT, when they exist."""
-    copied = []
-    for name, where in _machine_files(settings).values():
-        source = settings.model_path / name
-        if not where or not source.is_file():
-            continue
+    """Write the loss plot and the report page (``published_files``) into the output, atomically,
+    where they are not there already; one warning for each file of the run folder left out."""
+    written = []
+    for where, data in published_files(settings, warn=True).items():
         target = Path(output_path) / where
-        data = source.read_bytes()
-        if not (target.is_file() and target.read_bytes() == data):
+        if not (target.is_file() and not target.is_symlink() and target.read_bytes() == data):
             atomic_write_bytes(target, data)
-        copied.append(target)
-    return copied
+        written.append(target)
+    return written
 
 
 def _figure(value, fmt: str = "{}") -> str:

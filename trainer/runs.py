@@ -49,18 +49,29 @@ def read_summary(run_dir: str | os.PathLike, *, missing_ok: bool = False) -> dic
     ``{}`` with ``missing_ok`` (for callers that fall back to a default)."""
     path = Path(run_dir).expanduser() / SUMMARY
     try:
-        summary = json.loads(path.read_text(encoding="utf-8"))
+        return parse_summary(path.read_bytes(), path)
     except FileNotFoundError:
         if missing_ok:
             return {}
         raise RunFolderError(f"{run_dir} has no {SUMMARY}: is it a folder written by `trainer fit` "
                              "(did the run finish)?") from None
-    except (OSError, ValueError) as exc:
+    except OSError as exc:
         if missing_ok:
             return {}
         raise RunFolderError(f"cannot read {path} ({exc}): re-run `trainer fit` to rewrite it") from None
-    if not isinstance(summary, dict):
+    except RunFolderError:
         if missing_ok:
             return {}
+        raise
+
+
+def parse_summary(data: bytes, path: str | os.PathLike) -> dict[str, Any]:
+    """``train.json``'s bytes (read from ``path``) as a dict; a one-line RunFolderError when they are
+    not a JSON object (the plugin reads the bytes itself: ``common.run_files``)."""
+    try:
+        summary = json.loads(data.decode("utf-8"))
+    except (ValueError, RecursionError) as exc:
+        raise RunFolderError(f"cannot read {path} ({exc}): re-run `trainer fit` to rewrite it") from None
+    if not isinstance(summary, dict):
         raise RunFolderError(f"{path} is not a JSON object: re-run `trainer fit` to rewrite it")
     return summary

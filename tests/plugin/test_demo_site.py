@@ -10,6 +10,7 @@ import pytest
 from bs4 import BeautifulSoup
 from plugin_site import REPO, build
 from test_site_build import XSS_BODY, XSS_TITLE
+from test_untrusted_run_folder import png
 
 
 @pytest.fixture
@@ -22,7 +23,7 @@ def demo_site(tmp_path):
     (model / "config.json").write_text("{}")
     (model / "train.json").write_text(json.dumps({"base_model": "scratch:tiny", "steps": 600, "documents": 24,
                                                   "val_loss": 3.21, "device": "cpu"}))
-    (model / "loss.png").write_bytes(b"\x89PNG\r\n\x1a\n not really a png")
+    (model / "loss.png").write_bytes(png())
     return tmp_path
 
 

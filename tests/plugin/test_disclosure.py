@@ -11,6 +11,7 @@ from xml.etree import ElementTree
 import pytest
 from bs4 import BeautifulSoup
 from plugin_site import build, site_settings
+from test_untrusted_run_folder import png
 
 from common.post_file import render_post
 
@@ -160,7 +161,7 @@ def test_machine_page_renders_with_the_themes_page_template(site):
         "base_model": "gpt2 <b>", "steps": 1000, "tokens_seen": 4096000, "documents": 16, "train_loss": 2.71828,
         "val_loss": 3.14159, "val_perplexity": 23.1407, "device": "cpu", "time_s": 754.2,
         "trained_at": "2026-11-20T21:04:00+00:00"}))
-    (model / "loss.png").write_bytes(b"\x89PNG\r\n\x1a\n not really a png")
+    (model / "loss.png").write_bytes(png())
     build(settings(site, DAILY_POST_MODEL=str(model)))
     machine = page(site, "pages/machine.html")
     assert machine.select_one("#content") and "A human-written introduction." in text(machine)  # notmyidea's page

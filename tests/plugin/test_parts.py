@@ -11,6 +11,7 @@ import markdown
 import pytest
 from bs4 import BeautifulSoup
 from plugin_site import REPO
+from test_untrusted_run_folder import png, write_report
 
 from common import post_file as text
 from plugin import dates, machine, store
@@ -198,14 +199,14 @@ def test_machine_context_and_loss_plot(tmp_path):
     (model / "config.json").write_text("{}")
     (model / "train.json").write_text(json.dumps({"steps": 1000, "val_loss": 2.5, "documents": 31,
                                                   "base_model": "gpt2", "trained_at": "2026-03-01T10:00:00Z"}))
-    (model / "loss.png").write_bytes(b"\x89PNG fake")
+    (model / "loss.png").write_bytes(png())
     info = machine.describe(settings)
     assert info["name"] == "blog" and info["path"] == "models/blog" and info["steps"] == 1000
     assert info["corpus_documents"] == 31 and info["loss_plot"] == "machine/loss.png"
     assert info["val_perplexity"] is None and info["report_url"] is None
     out = tmp_path / "output"
     assert machine.copy_machine_files(settings, out) == [out / "machine" / "loss.png"]
-    assert (out / "machine" / "loss.png").read_bytes() == b"\x89PNG fake"
+    assert (out / "machine" / "loss.png").read_bytes() == png()
 
 
 def test_machine_page_without_a_readable_training_summary_is_one_warning(tmp_path, caplog):
@@ -230,10 +231,12 @@ def test_machine_page_links_the_models_report_once_trainer_report_wrote_it(tmp_p
     settings = read({"PATH": str(tmp_path / "content"), "DAILY_POST_MODEL": "models/blog"})
     assert machine.describe(settings)["report_url"] is None  # no report yet: no link to a 404
     (model / "report.html").write_text("<!doctype html><title>report</title>")
+    assert machine.describe(settings)["report_url"] is None  # published only as regenerated from report.json
+    write_report(model)  # report.html, .md, .json, as `trainer report` writes them
     assert machine.describe(settings)["report_url"] == "machine/report.html"
     out = tmp_path / "output"
     assert machine.copy_machine_files(settings, out) == [out / "machine" / "report.html"]
-    assert (out / "machine" / "report.html").read_text() == "<!doctype html><title>report</title>"
+    assert (out / "machine" / "report.html").read_bytes() == (model / "report.html").read_bytes()
 
 
 def test_the_plugin_and_its_sibling_packages_import_as_installed_packages(tmp_path):

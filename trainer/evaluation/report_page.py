@@ -50,6 +50,16 @@ def fmt_pct(value, digits: int = 1) -> str:
     return "–" if value is None else f"{value:.{digits}f} %"
 
 
+def fmt_share(value) -> str:
+    """A share (0.25) as a whole percentage ("25"); TypeError for anything but a number (the
+    template never multiplies a value itself: ``100 * "x"`` would be a string 100 times as long)."""
+    if value is None:
+        return "–"
+    if not isinstance(value, (int, float)) or isinstance(value, bool):
+        raise TypeError(f"a share must be a number, not {type(value).__name__}")
+    return f"{100 * value:.0f}"
+
+
 def fmt_duration(seconds) -> str:
     if seconds is None:
         return "–"
@@ -83,8 +93,8 @@ def _environment() -> Environment:
                       autoescape=select_autoescape(enabled_extensions=("html.j2",), default=False),
                       undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True,
                       keep_trailing_newline=True)
-    env.filters.update(int=fmt_int, num=fmt_num, rate=fmt_rate, pct=fmt_pct, duration=fmt_duration, fence=fence,
-                       cap=cap, md_escape=escape_body)
+    env.filters.update(int=fmt_int, num=fmt_num, rate=fmt_rate, pct=fmt_pct, share=fmt_share, duration=fmt_duration,
+                       fence=fence, cap=cap, md_escape=escape_body)
     return env
 
 
