@@ -49,7 +49,9 @@ DEMO_STEPS ?= 48
 DEMO_TRAINOPTS ?= --block-size 256 --batch-size 4 --post-start-share 0.5 --lr 3e-4 --warmup 4 --eval-every 16 --save-every 16 --keep 1 --sample-every 0
 DAYS ?=
 AHEAD ?= 0
-# `make daily`: which settings build the site, whether to commit the new post, what uploads it.
+# `make daily`: which settings build the site, whether to commit the new post, what uploads it
+# (DEPLOY: a target such as rsync_upload, run with `publish` taken as done: it uploads the site
+# `make daily` just built, with DAILY_CONF, instead of building it again).
 DAILY_CONF ?= $(PUBLISHCONF)
 DAILY_COMMIT ?= 0
 GENERATED ?= $(INPUTDIR)/generated
@@ -63,6 +65,9 @@ SSH_HOST = localhost
 SSH_PORT = 22
 SSH_USER = root
 SSH_TARGET_DIR = /var/www
+# Where `make rsync_upload` copies output/: the SSH_* host and folder, or any rsync destination
+# (e.g. RSYNC_TARGET=/srv/www/blog for a folder on this machine: then ssh is not used).
+RSYNC_TARGET ?= $(SSH_USER)@$(SSH_HOST):$(SSH_TARGET_DIR)
 
 DEBUG ?= 0
 ifeq ($(DEBUG), 1)
@@ -176,7 +181,7 @@ ifeq ($(DAILY_COMMIT), 1)
 	@$(MAKE) --no-print-directory daily-commit
 endif
 ifneq ($(DEPLOY),)
-	$(MAKE) $(DEPLOY)
+	$(MAKE) -o publish $(DEPLOY)
 endif
 
 # `make daily DAILY_COMMIT=1`'s last step: commit what changed in $(GENERATED) (new posts, deleted
@@ -210,8 +215,10 @@ publish: $(ENV) demo-model
 ssh_upload: publish
 	scp -P $(SSH_PORT) -r "$(OUTPUTDIR)"/* "$(SSH_USER)@$(SSH_HOST):$(SSH_TARGET_DIR)"
 
+# pelican-quickstart's options: --cvs-exclude leaves out editor and VCS files (and files named
+# "tags", hence --include tags for the tags/ folder); --delete removes what the site no longer has.
 rsync_upload: publish
-	rsync -e "ssh -p $(SSH_PORT)" -P -rvzc --include tags --cleanup "$(OUTPUTDIR)"/ "$(SSH_USER)@$(SSH_HOST):$(SSH_TARGET_DIR)" --delete
+	rsync -e "ssh -p $(SSH_PORT)" -P -rvzc --include tags --cvs-exclude --delete "$(OUTPUTDIR)"/ "$(RSYNC_TARGET)"
 
 
 .PHONY: help install models test corpus train report html demo-model backfill daily daily-commit clean regenerate serve serve-global devserver devserver-global publish ssh_upload rsync_upload

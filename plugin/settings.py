@@ -11,6 +11,11 @@ else the nearest folder, from the content folder (``PATH``) up, that holds a ``p
 ``PATH = "src/content"`` work too), else the folder that holds ``PATH``. A relative
 ``DAILY_POST_FOLDER`` resolves against ``PATH``.
 
+Types are read as meant or refused, never guessed: a boolean setting takes True/False or one of
+the words in ``TRUE_WORDS``/``FALSE_WORDS`` (any case; 1 and 0 too), a list setting a list, a tuple
+or a comma-separated text; ``None`` is the default. Anything else is a ``SettingsError`` naming the
+setting and the type it expects (the plugin then sits the build out, with one warning).
+
 ``python -m plugin.settings model-path -s pelicanconf.py`` prints the resolved model folder;
 ``demo-needed`` exits 0 when the configured model is the demo model and it is missing (the Makefile
 uses it to build the demo model only when it has to). Neither imports torch.
@@ -19,7 +24,9 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+import math
 import os
+import re
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -53,8 +60,13 @@ DEFAULTS: dict[str, Any] = {
     "DAILY_POST_MACHINE_PLOT": "machine/loss.png",
     "DAILY_POST_MACHINE_REPORT": "machine/report.html",
     "DAILY_POST_INDEX": "all",  # machine posts on the home page: all | newest | none
+    "DAILY_POST_LOCK_TIMEOUT": 600,  # seconds a build waits for another build's lock
+    "DAILY_POST_DELETED": "redraw",  # a deleted generated post: redraw | skip
 }
 INDEX_MODES = ("all", "newest", "none")
+DELETED_MODES = ("redraw", "skip")
+TRUE_WORDS = ("true", "yes", "on", "1")
+FALSE_WORDS = ("false", "no", "off", "0")
 
 # Where the ``initialized`` receiver keeps the object in Pelican's settings (None: bad settings).
 SETTINGS_KEY = "DAILY_POST_SETTINGS"
@@ -65,11 +77,18 @@ class SettingsError(UserError, ValueError):
 
 
 def apply_defaults(settings: dict) -> dict:
-    """Fill in every missing DAILY_POST_* setting in place (templates read them from context)."""
+    """Fill in every missing DAILY_POST_* setting in place (templates read them from context), and
+    write a boolean given as a word ("false", "off"...) as the boolean it means: a template would
+    take any non-empty text for true. A value that is no boolean stays, for ``from_pelican`` to refuse."""
     for key, value in DEFAULTS.items():
         if key not in settings:
             settings[key] = list(value) if isinstance(value, list) else (
                 dict(value) if isinstance(value, dict) else value)
+        elif isinstance(value, bool) and settings[key] is not None:
+            try:
+                settings[key] = _boolean(settings[key], key)
+            except SettingsError:
+                pass
     return settings
 
 
@@ -95,6 +114,7 @@ class DailyPostSettings:
     disclosure: str  # the notice every generated post starts with ({date}: the post's date)
     robots_noindex: bool  # generated posts' pages get <meta name="robots" content="noindex">
     index: str  # DAILY_POST_INDEX: which machine posts the home page lists (INDEX_MODES)
+    deleted_posts: str  # DAILY_POST_DELETED: what a build does about a deleted post (DELETED_MODES)
     # how a post is sampled
     precision: str
     sampling: Mapping[str, Any]
@@ -103,6 +123,7 @@ class DailyPostSettings:
     rounds: int
     seed_salt: str  # DAILY_POST_SEED_SALT, else SITENAME
     backfill_days: int
+    lock_timeout: float  # DAILY_POST_LOCK_TIMEOUT: seconds to wait for another build's lock
     # where the machine page's files go in the output ("" for nowhere)
     machine_plot: str
     machine_report: str
@@ -123,26 +144,32 @@ class DailyPostSettings:
         salt = get("DAILY_POST_SEED_SALT")
         if salt is None:
             salt = settings.get("SITENAME") or ""
+        boolean = functools.partial(_boolean_setting, settings)
+        text = functools.partial(_text_setting, settings)
         return cls(
-            enabled=bool(get("DAILY_POST_ENABLED")),
-            strict=bool(get("DAILY_POST_STRICT")),
+            enabled=boolean("DAILY_POST_ENABLED"),
+            strict=boolean("DAILY_POST_STRICT"),
             **_paths(settings),
-            category=str(get("DAILY_POST_CATEGORY")),
-            tags=_tags(get("DAILY_POST_TAGS")),
-            author=str(get("DAILY_POST_AUTHOR")),
+            category=text("DAILY_POST_CATEGORY"),
+            tags=_text_list(_or_default(settings, "DAILY_POST_TAGS"), "DAILY_POST_TAGS", "tags"),
+            author=text("DAILY_POST_AUTHOR"),
             post_time=_time_of_day(get("DAILY_POST_TIME")),
             disclosure=_disclosure(_or_default(settings, "DAILY_POST_DISCLOSURE")),
-            robots_noindex=bool(_or_default(settings, "DAILY_POST_ROBOTS_NOINDEX")),
+            robots_noindex=boolean("DAILY_POST_ROBOTS_NOINDEX"),
             index=_index_mode(get("DAILY_POST_INDEX")),
-            precision=str(get("DAILY_POST_PRECISION")),
+            deleted_posts=_choice(_or_default(settings, "DAILY_POST_DELETED"), DELETED_MODES,
+                                  "DAILY_POST_DELETED"),
+            precision=text("DAILY_POST_PRECISION"),
             sampling=_options(get("DAILY_POST_SAMPLING"), "DAILY_POST_SAMPLING"),
             gate=_options(get("DAILY_POST_GATE"), "DAILY_POST_GATE"),
-            candidates=_whole(get("DAILY_POST_CANDIDATES"), "DAILY_POST_CANDIDATES"),
-            rounds=_whole(get("DAILY_POST_ROUNDS"), "DAILY_POST_ROUNDS"),
+            candidates=_whole(get("DAILY_POST_CANDIDATES"), "DAILY_POST_CANDIDATES", minimum=1),
+            rounds=_whole(get("DAILY_POST_ROUNDS"), "DAILY_POST_ROUNDS", minimum=1),
             seed_salt=str(salt),
             backfill_days=_whole(get("DAILY_POST_BACKFILL_DAYS") or 0, "DAILY_POST_BACKFILL_DAYS"),
-            machine_plot=str(get("DAILY_POST_MACHINE_PLOT") or ""),
-            machine_report=str(get("DAILY_POST_MACHINE_REPORT") or ""),
+            lock_timeout=_seconds(_or_default(settings, "DAILY_POST_LOCK_TIMEOUT"),
+                                  "DAILY_POST_LOCK_TIMEOUT"),
+            machine_plot=_output_file(get("DAILY_POST_MACHINE_PLOT"), "DAILY_POST_MACHINE_PLOT"),
+            machine_report=_output_file(get("DAILY_POST_MACHINE_REPORT"), "DAILY_POST_MACHINE_REPORT"),
             zone=_zone(settings.get("TIMEZONE") or "UTC"),
             **_slug_settings(settings),
             pelican=settings,
@@ -172,6 +199,90 @@ def _or_default(settings: Mapping[str, Any], key: str) -> Any:
     return DEFAULTS[key] if value is None else value
 
 
+def strict_requested(settings: Mapping[str, Any]) -> bool:
+    """DAILY_POST_STRICT read as ``from_pelican`` reads it, for reporting a bad setting before there
+    is a settings object: False when DAILY_POST_STRICT is itself unusable (it is reported then)."""
+    try:
+        return _boolean_setting(settings, "DAILY_POST_STRICT")
+    except SettingsError:
+        return False
+
+
+def _boolean_setting(settings: Mapping[str, Any], key: str) -> bool:
+    return _boolean(_or_default(settings, key), key)
+
+
+def _boolean(value: Any, setting: str) -> bool:
+    """True/False, 1/0, or a word of TRUE_WORDS/FALSE_WORDS in any case; anything else is refused
+    (``bool("false")`` is True: a text is never judged by being non-empty)."""
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, int) and value in (0, 1):
+        return bool(value)
+    if isinstance(value, str):
+        word = value.strip().lower()
+        if word in TRUE_WORDS:
+            return True
+        if word in FALSE_WORDS:
+            return False
+    raise SettingsError(f"{setting} must be a boolean: True or False (or one of "
+                        f"{'/'.join(TRUE_WORDS + FALSE_WORDS)}), got {value!r}")
+
+
+def _text_list(value: Any, setting: str, what: str) -> tuple[str, ...]:
+    """A list or tuple of texts, or one comma-separated text ("a, b"); blanks and repeats dropped."""
+    if isinstance(value, str):
+        items: Any = value.split(",")
+    elif isinstance(value, (list, tuple)):
+        items = value
+    else:
+        raise SettingsError(f"{setting} must be a list of {what} or a comma-separated text, got {value!r}")
+    texts: list[str] = []
+    for item in items:
+        if isinstance(item, bool) or not isinstance(item, (str, int, float)):
+            raise SettingsError(f"{setting} must be a list of {what} (texts), got {value!r}")
+        text = str(item).strip()
+        if text and text not in texts:
+            texts.append(text)
+    return tuple(texts)
+
+
+def _text_setting(settings: Mapping[str, Any], key: str) -> str:
+    """A text (a number reads as its digits; None is the default); a list, a dict... is refused."""
+    value = _or_default(settings, key)
+    if isinstance(value, bool) or not isinstance(value, (str, int, float)):
+        raise SettingsError(f"{key} must be a text, got {value!r}")
+    return str(value)
+
+
+def _output_file(value: Any, setting: str) -> str:
+    """A path inside the output folder, or nothing (None, False or "")."""
+    if value is None or value is False or value == "":
+        return ""
+    if not isinstance(value, (str, os.PathLike)):
+        raise SettingsError(f"{setting} must be a path in the output folder (a text) or None, got {value!r}")
+    return os.fspath(value)
+
+
+def _choice(value: Any, choices: tuple[str, ...], setting: str) -> str:
+    if not isinstance(value, str) or value not in choices:
+        raise SettingsError(f"{setting} must be one of {', '.join(map(repr, choices))}, got {value!r}")
+    return value
+
+
+def _seconds(value: Any, setting: str) -> float:
+    """A number of seconds, 0 or more (a number, or a text of one)."""
+    seconds = math.nan
+    if not isinstance(value, bool) and isinstance(value, (int, float, str)):
+        try:
+            seconds = float(value)
+        except ValueError:
+            pass
+    if not (math.isfinite(seconds) and seconds >= 0):
+        raise SettingsError(f"{setting} must be a number of seconds (0 or more), got {value!r}")
+    return seconds
+
+
 def _disclosure(value: Any) -> str:
     """DAILY_POST_DISCLOSURE: a text ("" gives the default: a generated post always says so)."""
     if value == "":
@@ -187,18 +298,29 @@ def _index_mode(value) -> str:
     return value
 
 
+def _path_setting(settings: Mapping[str, Any], key: str) -> str:
+    """A folder setting: a text or a path (None is the default)."""
+    value = _or_default(settings, key)
+    if not isinstance(value, (str, os.PathLike)):
+        raise SettingsError(f"{key} must be a folder (a text or a Path), got {value!r}")
+    return os.fspath(value)
+
+
 def _paths(settings: Mapping[str, Any]) -> dict[str, Any]:
     """The folders the plugin uses, resolved (see the module docstring)."""
     content = Path(settings.get("PATH") or os.curdir).resolve()
     root = _get(settings, "DAILY_POST_ROOT")
+    if root is not None and not isinstance(root, (str, os.PathLike)):
+        raise SettingsError(f"DAILY_POST_ROOT must be a folder (a text or a Path) or None, got {root!r}")
     site_root = Path(root).expanduser().resolve() if root else _site_root(content)
-    model = Path(str(_get(settings, "DAILY_POST_MODEL"))).expanduser()
+    model_setting = _path_setting(settings, "DAILY_POST_MODEL")
+    model = Path(model_setting).expanduser()
     model_path = model if model.is_absolute() else site_root / model
-    folder = Path(str(_get(settings, "DAILY_POST_FOLDER"))).expanduser()
+    folder = Path(_path_setting(settings, "DAILY_POST_FOLDER")).expanduser()
     generated = folder if folder.is_absolute() else content / folder
     article_paths = tuple(settings.get("ARTICLE_PATHS") or [""])
     return {
-        "model": str(_get(settings, "DAILY_POST_MODEL")), "site_root": site_root, "model_path": model_path,
+        "model": model_setting, "site_root": site_root, "model_path": model_path,
         "is_demo_model": model_path == site_root / DEMO_MODEL, "content_path": content,
         "generated_folder": generated, "folder_is_read": _covered(generated, content, article_paths),
         "article_paths": article_paths, "page_paths": tuple(settings.get("PAGE_PATHS") or []),
@@ -243,11 +365,21 @@ def _zone(name: str) -> ZoneInfo:
         raise SettingsError(f"TIMEZONE {name!r} is not a known time zone (e.g. 'Europe/Stockholm')") from err
 
 
+_TIME = re.compile(r"([0-9]{1,2}):([0-9]{2})(?::([0-9]{2}))?")
+
+
 def _time_of_day(value: Any) -> dt.time:
+    """DAILY_POST_TIME: "HH:MM" (or "H:MM", "HH:MM:SS"), or a datetime.time without a time zone (the
+    post's time is in the site's TIMEZONE). Checked here, when the build starts: never after sampling."""
+    if isinstance(value, dt.time) and value.tzinfo is None:
+        return value
+    match = _TIME.fullmatch(value.strip()) if isinstance(value, str) else None
     try:
-        return dt.time.fromisoformat(str(value))
-    except ValueError as err:
-        raise SettingsError(f"DAILY_POST_TIME={str(value)!r} is not a time of day: use HH:MM") from err
+        if match:
+            return dt.time(*(int(part) for part in match.groups() if part is not None))
+    except ValueError:
+        pass
+    raise SettingsError(f"DAILY_POST_TIME={str(value)!r} is not a time of day: use HH:MM")
 
 
 def _options(values: Any, setting: str) -> Mapping[str, Any]:
@@ -257,17 +389,20 @@ def _options(values: Any, setting: str) -> Mapping[str, Any]:
     return dict(values)
 
 
-def _whole(value: Any, setting: str) -> int:
-    try:
-        return int(value)
-    except (TypeError, ValueError) as err:
-        raise SettingsError(f"{setting} must be a whole number, got {value!r}") from err
-
-
-def _tags(value: Any) -> tuple[str, ...]:
-    if isinstance(value, str) or not isinstance(value, (list, tuple)):
-        raise SettingsError(f"DAILY_POST_TAGS must be a list of tags, got {value!r}")
-    return tuple(str(tag) for tag in value)
+def _whole(value: Any, setting: str, minimum: int = 0) -> int:
+    """A whole number, at least ``minimum`` (an int, a whole float, or a text of one; not a bool)."""
+    number = None
+    if isinstance(value, int) and not isinstance(value, bool):
+        number = value
+    elif isinstance(value, float) and value.is_integer():
+        number = int(value)
+    elif isinstance(value, str) and re.fullmatch(r"\s*[+-]?[0-9]+\s*", value):
+        number = int(value)
+    if number is None:
+        raise SettingsError(f"{setting} must be a whole number, got {value!r}")
+    if number < minimum:
+        raise SettingsError(f"{setting} must be {minimum} or more, got {value!r}")
+    return number
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -6,9 +6,12 @@ created with ``atomic_create_text``: written whole, never overwritten. An operat
 ``<folder>/.daily-post.lock`` (``filelock.FileLock``: ``flock`` on POSIX, ``LockFileEx`` on Windows)
 makes concurrent builds write one post, not two: the others wait for it, then find the post. The
 kernel releases it when its holder dies, so a killed build never leaves a lock that blocks the next
-one; the file itself stays (an empty ``.daily-post.lock``). A build killed while it wrote a post
-leaves its temporary file (``.YYYY-MM-DD-<slug>.md.XXXXXXXX.tmp``: hidden and not ``.md``, so
-Pelican never reads it); the next build that takes the lock removes the stale ones.
+one; the file itself stays (an empty ``.daily-post.lock``). A build that hangs holding it (stopped,
+stuck on a network file system) is alive, so the kernel keeps its lock: the others wait at most
+``DAILY_POST_LOCK_TIMEOUT`` seconds, saying so when they start waiting, then give up with a
+``LockTimeout`` (one line: the site builds without a new post, with one warning). A build killed
+while it wrote a post leaves its temporary file (``.YYYY-MM-DD-<slug>.md.XXXXXXXX.tmp``: hidden and
+not ``.md``, so Pelican never reads it); the next build that takes the lock removes the stale ones.
 """
 from __future__ import annotations
 
@@ -24,9 +27,10 @@ import filelock
 
 from common import post_file
 from common.corpus_format import is_generated
+from common.errors import UserError
 from common.fileio import atomic_create_text
 
-from .settings import DailyPostSettings
+from .settings import DEFAULTS, DailyPostSettings
 
 logger = logging.getLogger(__name__)
 
@@ -38,6 +42,7 @@ LOCK_NAME = ".daily-post.lock"
 # both to run the lock with other implementations (tests/plugin/test_lock.py).
 LOCK_CLASS: type[filelock.BaseFileLock] = filelock.FileLock
 LOCK_OPTIONS: dict = {"fallback_to_soft": False, "preserve_lock_file": True}
+DEFAULT_LOCK_TIMEOUT = float(DEFAULTS["DAILY_POST_LOCK_TIMEOUT"])  # seconds folder_lock waits at most
 _META_LINE = re.compile(r"^([A-Za-z0-9_-]+):\s*(.*)$")
 _DATE_PREFIX = re.compile(r"^(\d{4}-\d{2}-\d{2})")
 # The temporary file atomic_create_text makes for a post: "." + post file name + "." + the 8
@@ -88,15 +93,37 @@ def posts_by_day(folder: Path) -> dict[dt.date, Path]:
     return found
 
 
+class LockTimeout(UserError, TimeoutError):
+    """Another build held the lock for longer than the build would wait (one-line message)."""
+
+
 @contextlib.contextmanager
-def folder_lock(folder: Path) -> Iterator[None]:
-    """Hold an exclusive lock on the generated folder (blocks while another build holds it).
+def folder_lock(folder: Path, timeout: float = DEFAULT_LOCK_TIMEOUT) -> Iterator[None]:
+    """Hold an exclusive lock on the generated folder. While another build holds it: a warning
+    naming the lock file when the wait starts, then at most ``timeout`` seconds of waiting, then
+    ``LockTimeout``.
 
     A lock file that cannot be opened for writing (a read-only folder without it, or a lock file of
     another user) raises ``PermissionError`` at once, like every other write to the folder."""
     folder.mkdir(parents=True, exist_ok=True)
-    with LOCK_CLASS(folder / LOCK_NAME, timeout=-1, **LOCK_OPTIONS):  # -1: wait as long as it takes
+    path = folder / LOCK_NAME
+    lock = LOCK_CLASS(path, **LOCK_OPTIONS)
+    try:
+        lock.acquire(timeout=0)  # one try: free, or held by another build
+    except filelock.Timeout:
+        logger.warning("daily post: another build holds the lock %s (it is writing a post, or it hangs); "
+                       "waiting up to %g s for it (DAILY_POST_LOCK_TIMEOUT)", path, timeout)
+        try:
+            lock.acquire(timeout=timeout)
+        except filelock.Timeout:
+            raise LockTimeout(
+                f"another build has held the lock {path} for more than {timeout:g} s "
+                "(DAILY_POST_LOCK_TIMEOUT); if no build is running any more, one hangs: stop it"
+            ) from None
+    try:
         yield
+    finally:
+        lock.release()
 
 
 def remove_stale_temps(folder: Path, older_than_s: float = STALE_TEMP_S) -> list[Path]:

@@ -97,7 +97,7 @@ def test_strict_mode_fails_the_build(site, fixed_day):
     ("DAILY_POST_TIME", "25:00", "DAILY_POST_TIME='25:00' is not a time of day: use HH:MM"),
     ("DAILY_POST_SAMPLING", ["temperature", 0.9], "DAILY_POST_SAMPLING must be a dict of options"),
     ("DAILY_POST_CANDIDATES", "four", "DAILY_POST_CANDIDATES must be a whole number, got 'four'"),
-    ("DAILY_POST_TAGS", "generated", "DAILY_POST_TAGS must be a list of tags, got 'generated'"),
+    ("DAILY_POST_TAGS", 5, "DAILY_POST_TAGS must be a list of tags or a comma-separated text, got 5"),
     ("DAILY_POST_DISCLOSURE", ["text"], "DAILY_POST_DISCLOSURE must be a text, got ['text']"),
 ])
 def test_a_bad_setting_is_reported_at_initialized_in_one_line_naming_it(site, stub_sampler, fixed_day, caplog,
