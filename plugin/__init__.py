@@ -25,6 +25,7 @@ def register() -> None:
     signals.article_generator_pretaxonomy.connect(hooks.on_article_generator_pretaxonomy)
     signals.content_object_init.connect(hooks.on_content_object_init)
     signals.page_generator_finalized.connect(hooks.on_page_generator_finalized)
+    signals.all_generators_finalized.connect(hooks.on_all_generators_finalized)
     signals.article_generator_finalized.connect(hooks.on_article_generator_finalized)
     signals.content_written.connect(hooks.on_content_written)
     signals.finalized.connect(hooks.on_finalized)

@@ -6,6 +6,9 @@
 
 The model is loaded once for all the days. Future-dated posts are written now and stay hidden
 from the site until their day comes (the plugin leaves them out of every build before then).
+A day whose post the owner took down (deleted, or ``Status: hidden``/``draft``: a tombstone in
+``daily-posts.json``, see ``plugin.tombstones``) gets a new post with another seed, or none with
+``DAILY_POST_DELETED = "skip"``.
 """
 from __future__ import annotations
 
@@ -65,6 +68,9 @@ def main(conf: str, days: int | None, ahead: int, today: str | None) -> None:
     for path in outcome.written:
         click.echo(f"wrote {path}")
     click.echo(f"{len(outcome.written)} post(s) written, {len(outcome.failures)} failed")
+    if outcome.skipped:
+        click.echo(f"left empty: {', '.join(day.isoformat() for day in outcome.skipped)} (their posts were "
+                   "taken down and DAILY_POST_DELETED = \"skip\")")
     for failure in outcome.failures:
         click.echo(f"no post for {failure}", err=True)
     if outcome.failures:

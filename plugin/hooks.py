@@ -7,7 +7,9 @@
 - ``article_generator_init``: before any article is read, write the missing post(s) into the
   generated folder, so Pelican reads them like every other post (index, feeds, archives,
   categories, tags); put DAILY_POST_MACHINE into the context.
-- ``article_generator_pretaxonomy``: hide generated posts dated after today (scheduled posts).
+- ``article_generator_pretaxonomy``: a generated post sharing its slug with another article gets
+  another one (``collisions.separate_shared_slugs``); hide generated posts dated after today
+  (scheduled posts).
 - ``content_object_init``: a post with ``Generated: true`` gets the disclosure notice first in its
   content and summary (``disclosure.add_notice``), in any theme and every feed.
 - ``page_generator_finalized``: the page with ``Template: machine`` ("About the machine") gets the
@@ -15,6 +17,8 @@
   theme has no ``machine.html``.
 - ``article_generator_finalized``: DAILY_POST_INDEX leaves machine posts off the home page
   ("newest": all but the newest; "none": all), nowhere else.
+- ``all_generators_finalized``: a generated post whose page would land on another output file of
+  the site gets another slug, with one warning (``collisions.resolve_collisions``); its file stays.
 - ``content_written``: a machine-written post's page gets ``noindex``, every page showing the
   notice the plugin's CSS (``disclosure.finish_page``), written back atomically.
 - ``finalized``: copy the model's loss plot and report into the output for the machine page (only
@@ -29,8 +33,15 @@ from __future__ import annotations
 
 import logging
 
-from . import dates, disclosure, machine
-from .settings import DEFAULTS, SETTINGS_KEY, DailyPostSettings, SettingsError, apply_defaults
+from . import collisions, dates, disclosure, machine
+from .settings import (
+    DEFAULTS,
+    SETTINGS_KEY,
+    DailyPostSettings,
+    SettingsError,
+    apply_defaults,
+    strict_requested,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -82,10 +93,14 @@ def on_initialized(pelican) -> None:
     try:
         settings[SETTINGS_KEY] = DailyPostSettings.from_pelican(settings)
     except SettingsError as err:
-        _fail(bool(settings.get("DAILY_POST_STRICT")), f"daily post: {err}", err, without="the plugin")
+        _fail(strict_requested(settings), f"daily post: {err}", err, without="the plugin")
 
 
 def on_article_generator_init(generator) -> None:
+    if _loaded(generator.settings):
+        # Pelican's warnings about a generated post sharing its slug wait: the pretaxonomy receiver
+        # gives the post another slug and says so (collisions.separate_shared_slugs).
+        collisions.hold_duplicate_warnings(True)
     daily = _daily(generator.settings)
     if daily is None:
         return
@@ -118,9 +133,16 @@ def on_article_generator_init(generator) -> None:
 
 
 def on_article_generator_pretaxonomy(generator) -> None:
-    """Scheduled posts: a generated post dated after today stays unpublished until its day."""
+    """A generated post that shares its slug with another article gets another one (before
+    Pelican's taxonomy); scheduled posts: a generated post dated after today stays unpublished
+    until its day."""
     if not _loaded(generator.settings):
         return
+    collisions.hold_duplicate_warnings(False)
+    try:
+        collisions.separate_shared_slugs(generator)
+    except Exception as err:  # never worth a failed build: the output check comes later anyway
+        logger.warning("daily post: cannot check the slugs of the generated posts: %s", err)
     import datetime as dt
 
     from common.corpus_format import is_generated
@@ -148,6 +170,20 @@ def on_article_generator_pretaxonomy(generator) -> None:
                 logger.info("daily post: %d scheduled post(s) in %s wait for their day",
                             len(items) - len(kept), name)
                 setattr(generator, name, kept)
+
+
+def on_all_generators_finalized(generators) -> None:
+    """Everything the site will write is known, nothing is written yet: a generated post whose page
+    would land on another output file (an archive, a direct template, a page, a static file, ...)
+    is published under another slug, with one warning (collisions.resolve_collisions)."""
+    settings = next((g.settings for g in generators if hasattr(g, "settings")), None)
+    if settings is None or not _loaded(settings):
+        return
+    try:
+        collisions.resolve_collisions(settings, generators)
+    except Exception as err:
+        logger.warning("daily post: cannot check the generated posts' pages against the site's other "
+                       "files: %s", err)
 
 
 def _disclosure_settings(settings: dict) -> tuple[str, bool]:
