@@ -63,7 +63,8 @@ def read_header(path: Path) -> dict[str, str]:
     return meta
 
 
-def _day_of(path: Path, meta: dict[str, str]) -> dt.date | None:
+def day_of(path: Path, meta: dict[str, str]) -> dt.date | None:
+    """A post's day: its ``Date`` header's, else its file name's date prefix; None without one."""
     for candidate in (meta.get("date", ""), path.name):
         match = _DATE_PREFIX.match(candidate)
         if match:
@@ -87,7 +88,7 @@ def posts_by_day(folder: Path) -> dict[dt.date, Path]:
             continue
         if not is_generated(meta):
             continue
-        day = _day_of(path, meta)
+        day = day_of(path, meta)
         if day is not None:
             found.setdefault(day, path)
     return found

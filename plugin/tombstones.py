@@ -30,7 +30,6 @@ import datetime as dt
 import hashlib
 import json
 import logging
-import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -50,7 +49,6 @@ MODES = ("redraw", "skip")
 ABOUT = ("The machine-written posts this blog's plugin wrote, and the ones their owner took down "
          "(deleted, or Status: hidden/draft): a day with a tombstone gets a new post with another seed, "
          "or none (DAILY_POST_DELETED = \"skip\"). Keep this file with the posts, under version control.")
-_DATE = re.compile(r"^(\d{4}-\d{2}-\d{2})")
 _MIN_POSTS_FOR_GUARD = 2
 
 
@@ -93,17 +91,6 @@ def _seed(value: str) -> int | None:
         return None
 
 
-def _day_of(path: Path, meta: dict[str, str]) -> dt.date | None:
-    for candidate in (meta.get("date", ""), path.name):
-        match = _DATE.match(candidate)
-        if match:
-            try:
-                return dt.date.fromisoformat(match.group(1))
-            except ValueError:
-                continue
-    return None
-
-
 def scan(folder: Path) -> list[PostFile]:
     """Every generated post in ``folder`` (headers only), sorted by file name."""
     if not folder.is_dir():
@@ -113,14 +100,14 @@ def scan(folder: Path) -> list[PostFile]:
 
 def post_file(path: Path) -> PostFile | None:
     """The generated post at ``path`` (from its header); None for any other file."""
-    from .store import read_header
+    from .store import day_of, read_header
 
     try:
         meta = read_header(path)
     except OSError as err:
         logger.warning("daily post: cannot read %s (%s); ignoring it", path, err)
         return None
-    day = _day_of(path, meta)
+    day = day_of(path, meta)
     if not is_generated(meta) or day is None:
         return None
     return PostFile(path=path, day=day, status=(meta.get("status") or "published").strip().lower(),
