@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-import multiprocessing
 import os
 import sys
 from collections import Counter
@@ -21,14 +20,17 @@ from common.errors import CorpusError
 from common.fileio import atomic_write_files, json_bytes, sha256_bytes
 
 from . import clean
+from .files import DEFAULT_MAX_FILE_MB, FileLimits, outside_detail
 from .readers import PostReader, ReadResult
 from .settings import find_settings_file, list_post_files, load_settings
 from .sources import read_csv_column, read_jsonl_field, read_txt_folder
+from .workers import read_files
 
 log = logging.getLogger("corpus_builder")
 
 MANIFEST_FORMAT = "corpus-builder/1"
-BAD_INPUT = ("unreadable", "binary", "not-utf8", "empty", "broken-metadata")
+BAD_INPUT = ("unreadable", "binary", "not-utf8", "empty", "broken-metadata", "not-a-file", "too-large",
+             "outside-content", "too-slow")
 # Posts per worker below which a process pool costs more than it saves.
 _MIN_POSTS_PER_WORKER = 50
 
@@ -57,6 +59,9 @@ class BuildOptions:
     seed: int = 0
     tokenizer: str | None = None
     workers: int | None = None  # None: one per CPU core
+    max_file_size: float = DEFAULT_MAX_FILE_MB  # MB (1,000,000 bytes); a bigger file is too-large
+    follow_symlinks: bool = False  # read files and folders linked from outside the content folder
+    file_timeout: float | None = 30.0  # seconds per file, then too-slow; 0 or None: no limit
     strict: bool = False
     now: dt.datetime | None = None  # "now" for the future-date rule (tests pin it)
     progress: bool = True  # a progress bar on a terminal, for large blogs
@@ -85,35 +90,17 @@ def display_path(path: Path) -> str:
 
 
 # --------------------------------------------------------------------------- reading, in parallel
-_WORKER: PostReader | None = None
-
-
-def _init_worker(settings_file, keep_code: bool, keep_markdown: bool) -> None:
-    global _WORKER
-    logging.getLogger("pelican").setLevel(logging.ERROR)
-    _WORKER = PostReader(load_settings(settings_file), keep_code=keep_code, keep_markdown=keep_markdown)
-
-
-def _read_task(task) -> ReadResult:
-    path, root, display = task
-    return _WORKER.read(Path(path), Path(root), display)
-
-
 def read_posts(tasks: list, reader: PostReader, settings_file, options: BuildOptions) -> list[ReadResult]:
-    """Read every file; results come back in the order of ``tasks`` whatever the worker count."""
+    """Read every file (each within ``file_timeout``); results come back in the order of ``tasks``."""
     from tqdm import tqdm
 
-    progress = dict(total=len(tasks), unit="post", desc="reading", leave=False,
-                    disable=not options.progress or len(tasks) < 200 or not sys.stderr.isatty())
     workers = options.workers or os.cpu_count() or 1
     workers = max(1, min(workers, len(tasks) // _MIN_POSTS_PER_WORKER))
-    if workers == 1:
-        return [reader.read(Path(p), Path(r), d) for p, r, d in tqdm(tasks, **progress)]
-    methods = multiprocessing.get_all_start_methods()
-    context = multiprocessing.get_context("fork" if "fork" in methods else None)
-    chunksize = max(1, min(64, len(tasks) // (workers * 8)))
-    with context.Pool(workers, _init_worker, (settings_file, options.keep_code, options.keep_markdown)) as pool:
-        return list(tqdm(pool.imap(_read_task, tasks, chunksize=chunksize), **progress))
+    reader_args = (settings_file, dict(keep_code=reader.keep_code, keep_markdown=reader.keep_markdown,
+                                       limits=reader.limits))
+    with tqdm(total=len(tasks), unit="post", desc="reading", leave=False,
+              disable=not options.progress or len(tasks) < 200 or not sys.stderr.isatty()) as progress:
+        return read_files(tasks, reader, reader_args, workers, options.file_timeout, progress)
 
 
 # --------------------------------------------------------------------------- the build
@@ -122,13 +109,20 @@ def build_corpus(options: BuildOptions) -> BuildResult:
     settings_file = find_settings_file(options.settings_file)
     settings = load_settings(settings_file)
     output, roots = _check_paths(options, settings, settings_file)
-    reader = PostReader(settings, keep_code=options.keep_code, keep_markdown=options.keep_markdown)
-    tasks = [(str(path), str(root), display_path(path))
-             for root in roots for path in list_post_files(root, settings, reader.extensions)]
+    limits = FileLimits.from_options(options.max_file_size, options.follow_symlinks)
+    reader = PostReader(settings, keep_code=options.keep_code, keep_markdown=options.keep_markdown,
+                        limits=limits)
+    excluded = _Exclusions(strict=options.strict)
+    tasks = []
+    for root in roots:
+        paths, linked_out = list_post_files(root, settings, reader.extensions, options.follow_symlinks)
+        tasks += [(str(path), str(root), display_path(path)) for path in paths]
+        for folder, target in linked_out:
+            excluded.add(ReadResult(path=display_path(folder), fmt="folder"), "outside-content",
+                         outside_detail(target, root))
     log.info("reading %d post files from %s", len(tasks), ", ".join(map(str, roots)) or "-")
     results = read_posts(tasks, reader, settings_file, options)
 
-    excluded = _Exclusions(strict=options.strict)
     now = (options.now or dt.datetime.now(dt.timezone.utc)).astimezone(dt.timezone.utc)
     posts = []
     for item in results:
@@ -138,7 +132,7 @@ def build_corpus(options: BuildOptions) -> BuildResult:
         else:
             posts.append(item)
     posts.sort(key=lambda p: (p.date_utc or "", p.path))
-    others, source_entries = _read_other_sources(options, excluded)
+    others, source_entries = _read_other_sources(options, excluded, limits)
     kept = _clean(posts + others, options, excluded)
     if not kept:
         raise CorpusError(_nothing_usable(len(results) + len(others), excluded.entries, reader, roots, options))
@@ -197,7 +191,8 @@ class _Exclusions:
             log.info("%s: excluded, %s (%s)", item.path, reason, detail)
 
 
-def _read_other_sources(options: BuildOptions, excluded: _Exclusions) -> tuple[list[ReadResult], list[dict]]:
+def _read_other_sources(options: BuildOptions, excluded: _Exclusions,
+                        limits: FileLimits) -> tuple[list[ReadResult], list[dict]]:
     """Documents from --txt folders, --csv columns and --jsonl fields, and their manifest entries."""
     def shown(path):
         return display_path(Path(path))
@@ -211,7 +206,7 @@ def _read_other_sources(options: BuildOptions, excluded: _Exclusions) -> tuple[l
     others: list[ReadResult] = []
     entries: list[dict] = []
     for read, path, args, has_entry in sources:
-        docs, problems, entry = read(Path(path), *args, shown)
+        docs, problems, entry = read(Path(path), *args, shown, limits=limits)
         for item in problems:
             excluded.add(item, item.reason, item.detail)
         others.extend(docs)
@@ -355,6 +350,9 @@ def _manifest(options, output, settings_file, roots, kept, documents, copies, so
             "min_words": options.min_words,
             "shuffled_copies": options.shuffled_copies,
             "seed": options.seed,
+            "max_file_size_mb": options.max_file_size,
+            "follow_symlinks": options.follow_symlinks,
+            "file_timeout_s": options.file_timeout or None,
         },
         "sources": sources,
         "excluded": excluded,

@@ -13,6 +13,7 @@ from common.corpus_format import small_corpus_warning
 from common.errors import CorpusError, fail
 
 from .build import BuildOptions, build_corpus, summary_lines
+from .files import DEFAULT_MAX_FILE_MB
 
 EXAMPLES = """
 \b
@@ -61,12 +62,22 @@ Examples:
               help="Count tokens with this tokenizer: a hub name, or a local folder (Hugging Face "
                    "files, or OpenAI's GPT-2 encoder.json + vocab.bpe).")
 @click.option("-j", "--workers", type=click.IntRange(min=1), help="Processes reading posts [default: one per core].")
+@click.option("--max-file-size", default=DEFAULT_MAX_FILE_MB, show_default=True, metavar="MB",
+              type=click.FloatRange(min=0, min_open=True),
+              help="Exclude a file bigger than this many megabytes (too-large).")
+@click.option("--follow-symlinks", is_flag=True,
+              help="Also read files and folders that symbolic links bring in from outside the content folder "
+                   "(excluded by default: outside-content).")
+@click.option("--file-timeout", default=30.0, show_default=True, metavar="SECONDS",
+              type=click.FloatRange(min=0),
+              help="Stop reading a post that takes longer than this and exclude it (too-slow); 0: no limit.")
 @click.option("--strict", is_flag=True, help="Stop with an error at the first bad input file.")
 @click.option("-v", "--verbose", is_flag=True, help="Also list each excluded post and why.")
 @click.option("-q", "--quiet", is_flag=True, help="Print only errors.")
 def main(content_dirs, output, settings_file, no_titles, keep_code, keep_markdown, include_drafts, txt_dirs,
          csv_files, csv_column, csv_title_column, jsonl_files, jsonl_field, jsonl_title_field, drop_regex, dedupe,
-         near_threshold, min_words, shuffled_copies, seed, tokenizer, workers, strict, verbose, quiet):
+         near_threshold, min_words, shuffled_copies, seed, tokenizer, workers, max_file_size, follow_symlinks,
+         file_timeout, strict, verbose, quiet):
     """Build the training corpus from CONTENT_DIR ... (default: the site's PATH, or content/).
 
     Reads every post Pelican reads (Markdown, reStructuredText, HTML; YAML front matter too),
@@ -74,6 +85,11 @@ def main(content_dirs, output, settings_file, no_titles, keep_code, keep_markdow
     machine-written posts, and writes one UTF-8 file: title line, blank line, body, with a line
     <|endoftext|> between posts. corpus.json beside it lists every source with its hash and
     word count, every excluded file with the reason, and the corpus hash.
+
+    Only what belongs to the blog is read: regular files up to --max-file-size, nothing that a
+    symbolic link brings in from outside the content folder (unless --follow-symlinks), no file
+    that a reStructuredText directive (include, raw, csv-table) would insert; a post that takes
+    longer than --file-timeout to read is stopped and left out.
     """
     _setup_logging(logging.ERROR if quiet else logging.INFO if verbose else logging.WARNING)
     options = BuildOptions(
@@ -82,8 +98,9 @@ def main(content_dirs, output, settings_file, no_titles, keep_code, keep_markdow
         csv_files=list(csv_files), csv_column=csv_column, csv_title_column=csv_title_column,
         jsonl_files=list(jsonl_files), jsonl_field=jsonl_field, jsonl_title_field=jsonl_title_field,
         drop_regex=list(drop_regex), dedupe=dedupe, near_threshold=near_threshold, min_words=min_words,
-        shuffled_copies=shuffled_copies, seed=seed, tokenizer=tokenizer, workers=workers, strict=strict,
-        progress=not quiet,
+        shuffled_copies=shuffled_copies, seed=seed, tokenizer=tokenizer, workers=workers,
+        max_file_size=max_file_size, follow_symlinks=follow_symlinks, file_timeout=file_timeout,
+        strict=strict, progress=not quiet,
     )
     try:
         result = build_corpus(options)

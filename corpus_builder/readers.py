@@ -9,8 +9,13 @@ A post without a title in its metadata takes it from a leading level-1 heading (
 ``Title`` over ``=====``, then taken out of the body), else from its file name; ``key : value``
 header lines (a space before the colon) are metadata too.
 
+Only what belongs to the blog is read (see :mod:`.files`: regular files within the size limit,
+not linked from outside the content folder), and Pelican's own readers read the very bytes that
+were checked (a copy), never the file a second time.
+
 Every outcome is a :class:`ReadResult`: either a post (title, date, status, text) or a bad-input
-reason (``unreadable``, ``binary``, ``not-utf8``, ``empty``, ``broken-metadata``).
+reason (``unreadable``, ``binary``, ``not-utf8``, ``empty``, ``broken-metadata``, ``not-a-file``,
+``too-large``, ``outside-content``).
 """
 from __future__ import annotations
 
@@ -24,12 +29,13 @@ from zoneinfo import ZoneInfo
 
 import yaml
 from markdown.extensions.meta import BEGIN_RE, END_RE, META_MORE_RE, META_RE
-from pelican.readers import MarkdownReader
+from pelican.readers import HTMLReader, MarkdownReader, RstReader
 
 from common.corpus_format import is_generated
 from common.fileio import sha256_bytes
 
 from .clean import remove_controls
+from .files import FileLimits, Refused, read_file
 from .strip import html_to_text, markdown_text, title_text
 
 MARKDOWN_FORMATS = {"md", "markdown", "mkd", "mdown"}
@@ -221,12 +227,14 @@ def _front_matter_value(name: str, value):
 class PostReader:
     """Reads post files with one site's settings (one instance per worker process)."""
 
-    def __init__(self, settings: dict, keep_code: bool = False, keep_markdown: bool = False):
+    def __init__(self, settings: dict, keep_code: bool = False, keep_markdown: bool = False,
+                 limits: FileLimits = FileLimits()):
         from pelican.readers import Readers
 
         self.settings = settings
         self.keep_code = keep_code
         self.keep_markdown = keep_markdown
+        self.limits = limits
         self.readers = Readers(settings)
         self.tz = ZoneInfo(settings.get("TIMEZONE") or "UTC")
         self._markdown = None  # one Markdown instance per process, reset between files
@@ -240,9 +248,9 @@ class PostReader:
         fmt = path.suffix[1:].lower()
         result = ReadResult(path=display, fmt=fmt)
         try:
-            data = path.read_bytes()
-        except OSError as exc:
-            return _bad(result, "unreadable", exc.strerror or str(exc))
+            data = read_file(path, self.limits, root)
+        except Refused as refused:
+            return _bad(result, refused.reason, refused.detail)
         result.sha256 = sha256_bytes(data)
         if b"\x00" in data[:8192]:
             return _bad(result, "binary", "contains NUL bytes")
@@ -312,9 +320,11 @@ class PostReader:
             text = normalise_spaced_header(text)
             html, reader_meta = self._read_markdown(reader, path, text)
             markdown_body = split_markdown_header(text)
-        elif fmt == "rst" and _SPACED_FIELD.search(text):
+        elif fmt == "rst" and type(reader) is RstReader:
             html, reader_meta = self._read_copy(reader, fmt, normalise_spaced_fields(text))
-        else:
+        elif type(reader) is HTMLReader:
+            html, reader_meta = self._read_copy(reader, fmt, text)
+        else:  # a site's own reader (a plugin's) may look beside the file: it reads the file itself
             html, reader_meta = reader.read(str(path))
         metadata.update(reader_meta)
         return {k: v for k, v in metadata.items() if v is not _DISCARD}, html, markdown_body

@@ -16,6 +16,8 @@ from pathlib import Path
 
 from common.errors import CorpusError
 
+from .files import outside_target
+
 DEFAULT_SETTINGS_FILE = "pelicanconf.py"
 _CODEHILITE = "markdown.extensions.codehilite"
 
@@ -65,6 +67,9 @@ def corpus_settings(settings: dict) -> dict:
     - docutils never halts on a markup problem (an unknown directive such as ``.. youtube::``
       from a site plugin must not lose the whole post) and writes no error messages into the
       HTML: the text around it is kept;
+    - docutils inserts no other file and no raw markup: ``.. include::``, ``.. raw::`` and
+      ``.. csv-table::`` with ``:file:`` or ``:url:`` would put any local file (a private key)
+      into the corpus; such a directive produces nothing and the rest of the post is read;
     - Markdown code blocks are not syntax-highlighted (``codehilite`` only wraps code in
       ``<span>``s and costs most of the reading time; the text is the same).
     """
@@ -79,7 +84,8 @@ def corpus_settings(settings: dict) -> dict:
         elif isinstance(value, list):
             markdown[key] = [e for e in value if e not in (_CODEHILITE, "codehilite")]
     docutils_settings = dict(settings.get("DOCUTILS_SETTINGS") or {})
-    docutils_settings.update({"halt_level": 5, "report_level": 5, "syntax_highlight": "none"})
+    docutils_settings.update({"halt_level": 5, "report_level": 5, "syntax_highlight": "none",
+                              "file_insertion_enabled": False, "raw_enabled": False})
     settings["DOCUTILS_SETTINGS"] = docutils_settings
     return settings
 
@@ -91,12 +97,16 @@ def _same_dir(a: Path, b: Path) -> bool:
         return False
 
 
-def list_post_files(root: Path, settings: dict, extensions) -> list[Path]:
-    """Article files under ``root`` the way Pelican's ArticlesGenerator finds them.
+def list_post_files(root: Path, settings: dict, extensions,
+                    follow_symlinks: bool = False) -> tuple[list[Path], list[tuple[Path, str]]]:
+    """Article files under ``root`` the way Pelican's ArticlesGenerator finds them, and the linked
+    folders left out: ``(files, [(folder, where it leads), ...])``.
 
     When ``root`` is the site's ``PATH``, only ``ARTICLE_PATHS`` are searched; any other folder
     is searched whole. In both cases ``ARTICLE_EXCLUDES`` (which include ``PAGE_PATHS``),
-    ``STATIC_PATHS`` and ``IGNORE_FILES`` are skipped. The result is sorted.
+    ``STATIC_PATHS`` and ``IGNORE_FILES`` are skipped. Symbolic links to folders are followed
+    inside ``root``; one that leads out of it is left out unless ``follow_symlinks`` (the files'
+    own links are checked when they are read). The files are sorted.
     """
     site_path = Path(settings.get("PATH") or ".")
     paths = list(settings.get("ARTICLE_PATHS") or [""]) if _same_dir(root, site_path) else [""]
@@ -107,9 +117,17 @@ def list_post_files(root: Path, settings: dict, extensions) -> list[Path]:
     extensions = set(extensions)
 
     files: set[Path] = set()
+    outside: list[tuple[Path, str]] = []
+
+    def leaves(folder: str) -> bool:
+        target = None if follow_symlinks else outside_target(Path(folder), root)
+        if target is not None:
+            outside.append((Path(folder), target))
+        return target is not None
+
     for sub in paths:
         start = root / sub if sub else root
-        if not start.is_dir():
+        if not start.is_dir() or leaves(str(start)):
             continue
         seen: set[str] = set()
         for dirpath, dirs, names in os.walk(start, followlinks=True):
@@ -124,10 +142,11 @@ def list_post_files(root: Path, settings: dict, extensions) -> list[Path]:
                 if os.path.normpath(os.path.join(dirpath, d)) not in excluded_dirs
                 and not d.startswith(".")
                 and not any(fnmatch.fnmatch(d, pattern) for pattern in ignores)
+                and not leaves(os.path.join(dirpath, d))
             ]
             for name in names:
                 if name.startswith(".") or any(fnmatch.fnmatch(name, p) for p in ignores):
                     continue
                 if os.path.splitext(name)[1][1:] in extensions:
                     files.add(Path(dirpath) / name)
-    return sorted(files)
+    return sorted(files), sorted(outside)

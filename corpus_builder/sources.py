@@ -2,7 +2,8 @@
 
 Each returns ``(documents, problems, source)``: documents as :class:`~.readers.ReadResult`
 (plain text, no date), bad-input problems the same way (with a reason), and one manifest
-entry for the file or folder.
+entry for the file or folder. The ``.txt`` files of a folder are read by the same rules as posts
+(:mod:`.files`); a CSV or JSON Lines file named on the command line only within the size limit.
 """
 from __future__ import annotations
 
@@ -15,16 +16,18 @@ from pathlib import Path
 from common.errors import CorpusError
 from common.fileio import sha256_bytes
 
+from .files import FileLimits, Refused, read_file
 from .readers import ReadResult
 from .strip import normalise_plain, title_text
 
 
-def _decode(path: Path, display: str, fmt: str) -> tuple[str | None, ReadResult]:
+def _decode(path: Path, display: str, fmt: str, limits: FileLimits,
+            root: Path | None = None) -> tuple[str | None, ReadResult]:
     result = ReadResult(path=display, fmt=fmt)
     try:
-        data = path.read_bytes()
-    except OSError as exc:
-        result.reason, result.detail = "unreadable", exc.strerror or str(exc)
+        data = read_file(path, limits, root)
+    except Refused as refused:
+        result.reason, result.detail = refused.reason, refused.detail
         return None, result
     result.sha256 = sha256_bytes(data)
     if b"\x00" in data[:8192]:
@@ -41,11 +44,12 @@ def _decode(path: Path, display: str, fmt: str) -> tuple[str | None, ReadResult]
     return text, result
 
 
-def _read_source(path: Path, display, fmt: str, what: str, option: str) -> tuple[str | None, ReadResult]:
+def _read_source(path: Path, display, fmt: str, what: str, option: str,
+                 limits: FileLimits) -> tuple[str | None, ReadResult]:
     """A CSV or JSON Lines file given on the command line: its text, or None and the problem."""
     if not path.is_file():
         raise CorpusError(f"{what} not found: {path} (check the {option} path)")
-    return _decode(path, display(path), fmt)
+    return _decode(path, display(path), fmt, limits)
 
 
 def _add_record(item: ReadResult, text: str | None, title: str, empty_detail: str,
@@ -60,13 +64,14 @@ def _add_record(item: ReadResult, text: str | None, title: str, empty_detail: st
         problems.append(item)
 
 
-def read_txt_folder(folder: Path, display) -> tuple[list[ReadResult], list[ReadResult], dict]:
+def read_txt_folder(folder: Path, display,
+                    limits: FileLimits = FileLimits()) -> tuple[list[ReadResult], list[ReadResult], dict]:
     """Every ``*.txt`` file under ``folder`` (sorted by path) is one text, without a title."""
     if not folder.is_dir():
         raise CorpusError(f"text folder not found: {folder} (check the --txt path)")
     docs, problems = [], []
     for path in sorted(p for p in folder.rglob("*.txt") if not any(part.startswith(".") for part in p.parts)):
-        text, result = _decode(path, display(path), "txt")
+        text, result = _decode(path, display(path), "txt", limits, root=folder)
         if text is None:
             problems.append(result)
             continue
@@ -76,9 +81,10 @@ def read_txt_folder(folder: Path, display) -> tuple[list[ReadResult], list[ReadR
     return docs, problems, source
 
 
-def read_csv_column(path: Path, column: str, title_column: str | None, display):
+def read_csv_column(path: Path, column: str, title_column: str | None, display,
+                    limits: FileLimits = FileLimits()):
     """One text per row from ``column`` (quoted multi-line fields are handled by ``csv``)."""
-    text, result = _read_source(path, display, "csv", "CSV file", "--csv")
+    text, result = _read_source(path, display, "csv", "CSV file", "--csv", limits)
     if text is None:
         return [], [result], {"path": result.path, "format": "csv", "column": column}
     csv.field_size_limit(min(sys.maxsize, 2**31 - 1))
@@ -102,9 +108,10 @@ def read_csv_column(path: Path, column: str, title_column: str | None, display):
     return docs, problems, source
 
 
-def read_jsonl_field(path: Path, field: str, title_field: str | None, display):
+def read_jsonl_field(path: Path, field: str, title_field: str | None, display,
+                     limits: FileLimits = FileLimits()):
     """One text per line of a JSON Lines file, from ``field``."""
-    text, result = _read_source(path, display, "jsonl", "JSON Lines file", "--jsonl")
+    text, result = _read_source(path, display, "jsonl", "JSON Lines file", "--jsonl", limits)
     if text is None:
         return [], [result], {"path": result.path, "format": "jsonl", "field": field}
     docs, problems = [], []
