@@ -13,9 +13,14 @@ from __future__ import annotations
 
 import importlib.util
 import os
+import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
 
 # `trainer fit` calibrates the quality gate at its end (loading the SmolLM2 reference model, ~20 s):
 # the many small fits of the suite skip it; the gate calibration tests call it themselves.
@@ -100,3 +105,20 @@ def smollm2_gguf() -> Path:
         if importlib.util.find_spec(package) is None:
             _missing(f"loading a .gguf needs the {package} package (pip install -e '.[gguf]'; `make install` does)")
     return path
+
+
+@pytest.fixture(scope="session")
+def project_wheel(tmp_path_factory) -> Path:
+    """The project's wheel (``pip wheel``, no dependencies), built once per session from a copy of
+    what the wheel is made of: building in the checkout would leave build/ there, whose stale files
+    (of a module since deleted) setuptools would put into later wheels."""
+    out, source = tmp_path_factory.mktemp("wheel"), tmp_path_factory.mktemp("source")
+    ignore = shutil.ignore_patterns("__pycache__", "*.pyc")
+    for name in ("pyproject.toml", "README.md"):
+        shutil.copy2(ROOT / name, source / name)
+    for name in ("common", "corpus_builder", "trainer", "plugin"):
+        shutil.copytree(ROOT / name, source / name, ignore=ignore)
+    subprocess.run([sys.executable, "-m", "pip", "wheel", str(source), "--no-deps", "-q", "-w", str(out)],
+                   check=True, capture_output=True, timeout=300)
+    [built] = out.glob("this_post_does_not_exist-*.whl")
+    return built
