@@ -33,7 +33,7 @@ from __future__ import annotations
 
 import logging
 
-from . import collisions, dates, disclosure, machine
+from . import collisions, dates, disclosure, machine, store, tombstones
 from .settings import (
     DEFAULTS,
     SETTINGS_KEY,
@@ -47,6 +47,9 @@ logger = logging.getLogger(__name__)
 
 PLUGIN_NAME = __name__.rpartition(".")[0]
 MACHINE_PAGES_KEY = "DAILY_POST_MACHINE_PAGES"  # how many Template: machine pages this build has
+# The plugin's own files in the generated folder: its lock, a killed write's temporary file, the
+# record of posts written and taken down (which names deleted posts). Never content, never published.
+PRIVATE_FILES = (store.LOCK_NAME, ".*.tmp", tombstones.RECORD_NAME)
 
 
 def _loaded(settings: dict) -> bool:
@@ -89,11 +92,19 @@ def on_initialized(pelican) -> None:
     if not _loaded(settings):
         return
     apply_defaults(settings)
+    keep_private(settings)
     settings[SETTINGS_KEY] = None
     try:
         settings[SETTINGS_KEY] = DailyPostSettings.from_pelican(settings)
     except SettingsError as err:
         _fail(strict_requested(settings), f"daily post: {err}", err, without="the plugin")
+
+
+def keep_private(settings: dict) -> None:
+    """Add PRIVATE_FILES to IGNORE_FILES, which every Pelican generator obeys: even a site whose
+    STATIC_PATHS cover the generated folder never publishes them."""
+    ignored = list(settings.get("IGNORE_FILES") or [])
+    settings["IGNORE_FILES"] = ignored + [name for name in PRIVATE_FILES if name not in ignored]
 
 
 def on_article_generator_init(generator) -> None:

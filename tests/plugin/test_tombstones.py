@@ -247,3 +247,16 @@ def test_the_record_is_kept_under_version_control_with_the_posts():
     path = f"content/generated/{tombstones.RECORD_NAME}"
     ignored = subprocess.run(["git", "check-ignore", "-q", "--no-index", path], cwd=REPO)
     assert ignored.returncode == 1, f"{path} is ignored by .gitignore"
+
+
+def test_the_plugins_own_files_are_never_published_even_from_static_paths(site, stub_sampler, fixed_day):
+    """A site whose STATIC_PATHS cover the generated folder would copy the lock and the record
+    (which names the posts the owner took down) into the output: they stay private."""
+    build(site_settings(site, STATIC_PATHS=[""]))
+    generated = site / "content" / "generated"
+    assert (generated / tombstones.RECORD_NAME).is_file() and (generated / ".daily-post.lock").exists()
+    (generated / ".2026-03-14-x.md.abcd1234.tmp").write_text("half a post")
+    build(site_settings(site, STATIC_PATHS=[""]))
+    published = {p.name for p in (site / "output").rglob("*")}
+    assert "index.html" in published and any(name.endswith(".png") or name.endswith(".html") for name in published)
+    assert not published & {tombstones.RECORD_NAME, ".daily-post.lock", ".2026-03-14-x.md.abcd1234.tmp"}
