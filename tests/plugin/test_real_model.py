@@ -9,9 +9,10 @@ from plugin_site import build, daily_settings, site_settings, write_site
 from recital import RECITED_TITLE, recital, train_recital_run
 
 LENIENT = {
-    # a tiny model: any post with a title and a last sentence (the recital is its corpus)
+    # a tiny model: any post with a title and a last sentence (the recital is its corpus, title
+    # included)
     "DAILY_POST_GATE": {"min_words": 1, "max_repeated": 1.0, "min_distinct": 0.0,
-                        "memorised_tokens": 500},
+                        "memorised_tokens": 500, "new_title": False},
     "DAILY_POST_SAMPLING": {"max_new_tokens": 120},
     "DAILY_POST_CANDIDATES": 2,
     "DAILY_POST_ROUNDS": 1,

@@ -137,13 +137,15 @@ gate defaults are those of the daily post (SamplingSettings, GateSettings).
 @click.option("--no-fluency", is_flag=True, help="Leave out the fluency check (perplexity under the "
               "reference model, against the run's gate_calibration.json).")
 @click.option("--no-topic", is_flag=True, help="Leave out the topic check (similarity to the blog's posts).")
+@click.option("--no-new-title", is_flag=True, help="Let a candidate take the title of one of the "
+              "corpus's posts (rejected by default: two posts of one title confuse readers).")
 @click.option("--out", "out_dir", type=click.Path(file_okay=False),
               help="Write each post as a Markdown file here instead of printing it.")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object per post.")
 def sample_command(run, model, models_dir, n, seed, length, temperature, top_k, top_p,
                    repetition_penalty, prefix, precision, threads, use_gate, rounds, min_words,
                    max_repeated, min_distinct, memorised_tokens, corpus, require_corpus, html,
-                   no_fluency, no_topic, out_dir, as_json):
+                   no_fluency, no_topic, no_new_title, out_dir, as_json):
     from trainer.generation.gate import GateSettings
     from trainer.generation.sampler import SamplingSettings
 
@@ -157,7 +159,8 @@ def sample_command(run, model, models_dir, n, seed, length, temperature, top_k, 
             gate = GateSettings(min_words=min_words, max_repeated=max_repeated,
                                 min_distinct=min_distinct, memorised_tokens=memorised_tokens,
                                 corpus=corpus, require_corpus=require_corpus, html=html,
-                                fluency=not no_fluency, topic=not no_topic).validate()
+                                fluency=not no_fluency, topic=not no_topic,
+                                new_title=not no_new_title).validate()
         path = sample_run(run, model, models_dir)
         outcome = sample_posts(path, seed, n, settings, precision, gate, rounds, threads)
     except UserError as exc:

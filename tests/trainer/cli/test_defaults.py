@@ -67,11 +67,11 @@ def test_sample_options_read_sampling_and_gate_settings():
                     set(field_defaults(SamplingSettings)))  # every sampling setting has an option
     gate = field_defaults(GateSettings)
     assert_from_api(sample.sample_command, gate,
-                    set(gate) - {"rep_n", "require_corpus", "fluency", "topic"})
+                    set(gate) - {"rep_n", "require_corpus", "fluency", "topic", "new_title"})
     assert gate["require_corpus"] is False  # --require-corpus turns it on
     ctx = click.Context(sample.sample_command)
     flags = {p.name: p.get_default(ctx) for p in sample.sample_command.params if getattr(p, "is_flag", False)}
-    for rule in ("fluency", "topic"):  # on in GateSettings; --no-RULE turns it off
+    for rule in ("fluency", "topic", "new_title"):  # on in GateSettings; --no-RULE turns it off
         assert gate[rule] is True and flags[f"no_{rule}"] is False
 
 
