@@ -49,6 +49,11 @@ DEMO_STEPS ?= 48
 DEMO_TRAINOPTS ?= --block-size 256 --batch-size 4 --post-start-share 0.5 --lr 3e-4 --warmup 4 --eval-every 16 --save-every 16 --keep 1 --sample-every 0
 DAYS ?=
 AHEAD ?= 0
+# `make queue`: today and the next AHEAD days (14 unless AHEAD is given on the command line or in the
+# environment: the AHEAD ?= 0 above is backfill's default).
+QUEUE_AHEAD ?= $(if $(filter command line environment,$(origin AHEAD)),$(AHEAD),14)
+# `make review`: options for `python -m plugin.review` (e.g. REVIEWOPTS="--open --port 8765").
+REVIEWOPTS ?=
 # `make daily`: which settings build the site, whether to commit the new post, what uploads it
 # (DEPLOY: a target such as rsync_upload, run with `publish` taken as done: it uploads the site
 # `make daily` just built, with DAILY_CONF, instead of building it again).
@@ -102,6 +107,8 @@ help:
 	@echo '   make demo-model                  build models/demo if it is the model and missing'
 	@echo '   make backfill DAYS=7 AHEAD=14    fill past days, schedule coming ones         '
 	@echo '   make daily [DEPLOY=rsync_upload DAILY_COMMIT=1 STRICT=1]  the daily cron job  '
+	@echo '   make queue [AHEAD=14]            queue the coming posts in review/ for review'
+	@echo '   make review                      approve/reject/star them in a local page     '
 	@echo 'Site (pelican-quickstart targets):                                          '
 	@echo '   make html                        (re)generate the web site               '
 	@echo '   make clean                       remove the generated files              '
@@ -175,6 +182,14 @@ demo-model: $(ENV)
 backfill: $(ENV) demo-model
 	$(PY) -m plugin.backfill -s "$(CONFFILE)" $(if $(DAYS),--days $(DAYS)) --ahead $(AHEAD)
 
+# The owner's review (DAILY_POST_REVIEW): queue the coming days' posts (one model load), then
+# review them in a page served on 127.0.0.1 until Done or Ctrl-C.
+queue: $(ENV) demo-model
+	$(PY) -m plugin.review_queue -s "$(CONFFILE)" --ahead $(QUEUE_AHEAD)
+
+review: $(ENV)
+	$(PY) -m plugin.review -s "$(CONFFILE)" $(REVIEWOPTS)
+
 daily: $(ENV) demo-model
 	$(PELICAN) "$(INPUTDIR)" -o "$(OUTPUTDIR)" -s "$(DAILY_CONF)" $(PELICANOPTS) $(DAILY_OPTS)
 ifeq ($(DAILY_COMMIT), 1)
@@ -221,4 +236,4 @@ rsync_upload: publish
 	rsync -e "ssh -p $(SSH_PORT)" -P -rvzc --include tags --cvs-exclude --delete "$(OUTPUTDIR)"/ "$(RSYNC_TARGET)"
 
 
-.PHONY: help install models test corpus train report html demo-model backfill daily daily-commit clean regenerate serve serve-global devserver devserver-global publish ssh_upload rsync_upload
+.PHONY: help install models test corpus train report html demo-model backfill queue review daily daily-commit clean regenerate serve serve-global devserver devserver-global publish ssh_upload rsync_upload

@@ -5,6 +5,10 @@ When every day already has its post it returns after reading a few file headers 
 record (``plugin.tombstones``): no lock, no model, no torch. A new post's slug collides with no
 other output of the site (``plugin.collisions``); a post the owner took down gets a tombstone, and
 its day another seed or, with ``DAILY_POST_DELETED = "skip"``, no post.
+
+With ``DAILY_POST_REVIEW = True`` nothing is sampled: a day's post is the one the owner approved in
+the review queue, copied here the same way (``plugin.review_publish``); any other day stays empty
+(``Outcome.unreviewed``: one warning naming ``make review``).
 """
 from __future__ import annotations
 
@@ -32,6 +36,7 @@ class Outcome:
     existing: dict[dt.date, Path] = field(default_factory=dict)
     failures: list[str] = field(default_factory=list)  # one line per day that got no post
     skipped: list[dt.date] = field(default_factory=list)  # left empty: their post was taken down ("skip")
+    unreviewed: list = field(default_factory=list)  # review_publish.Unreviewed: not approved (DAILY_POST_REVIEW)
 
 
 def publish(settings: DailyPostSettings, days: list[dt.date], sampler=None) -> Outcome:
@@ -49,11 +54,21 @@ def publish(settings: DailyPostSettings, days: list[dt.date], sampler=None) -> O
     found = tombstones.examine(folder, noticed)
     outcome = Outcome(existing=found.published)
     todo, outcome.skipped = found.todo(days, mode)
+    approvals = None
+    if getattr(settings, "review", False) and todo:
+        from .review_publish import Approvals
+
+        approvals = Approvals(settings)
+        ready = [day for day in todo if not _unreviewed(approvals, found, day)]
+        if not ready:  # nothing approved to publish: no lock, nothing written
+            outcome.unreviewed = [_unreviewed(approvals, found, day) for day in todo]
+            todo = []
     if not todo and not found.new_tombstones:
         if found.warning:
             logger.warning("%s", found.warning)
         return outcome
-    if todo and sampler is None:  # loaded before the lock: without a model nothing is created in content/
+    if todo and sampler is None and approvals is None:
+        # loaded before the lock: without a model nothing is created in content/
         sampler = generate.load_sampler(settings.model_path, settings.precision,
                                         demo=settings.is_demo_model)
     with store.folder_lock(folder, settings.lock_timeout):
@@ -68,20 +83,18 @@ def publish(settings: DailyPostSettings, days: list[dt.date], sampler=None) -> O
         if not todo:
             return outcome
         site = collisions.read_site(settings)  # what the site writes: a new post collides with none of it
+        outcome.unreviewed = []  # judged again, holding the lock
         for day in todo:
-            seed, redraw = found.seed_for(day, settings)
-            again = f", redraw {redraw}: the earlier post was taken down" if redraw else ""
-            logger.info("daily post: sampling the post for %s (seed %d%s)", day, seed, again)
-            result = generate.sample(sampler, seed, settings)
-            post = result.post
-            if post is None:
-                outcome.failures.append(
-                    f"{day}: the quality gate rejected every candidate ({result.rejection_summary()})")
+            if approvals is not None:
+                made = _approved(approvals, found, day, outcome)
+            else:
+                made = _sampled(sampler, found, day, settings, outcome)
+            if made is None:
                 continue
+            title, render = made
             slug, article = collisions.new_post_slug(
-                settings, site, store.slugify_title(post.title, settings) or "machine-post", day,
-                lambda candidate: store.render_post(post, day, candidate, settings))
-            path = store.write_post(folder, day, slug, store.render_post(post, day, slug, settings))
+                settings, site, store.slugify_title(title, settings) or "machine-post", day, render)
+            path = store.write_post(folder, day, slug, render(slug))
             if path is None:
                 outcome.failures.append(f"{day}: {folder / slug} already exists; left untouched")
                 continue
@@ -91,6 +104,43 @@ def publish(settings: DailyPostSettings, days: list[dt.date], sampler=None) -> O
             written = tombstones.post_file(path)
             _record(found, [written] if written else [], [])
     return outcome
+
+
+def _sampled(sampler, found, day: dt.date, settings: DailyPostSettings, outcome: Outcome):
+    """(title, render(slug) -> file text) of the day's sampled post; None (a failure noted) without one."""
+    from . import generate
+
+    seed, redraw = found.seed_for(day, settings)
+    again = f", redraw {redraw}: the earlier post was taken down" if redraw else ""
+    logger.info("daily post: sampling the post for %s (seed %d%s)", day, seed, again)
+    result = generate.sample(sampler, seed, settings)
+    post = result.post
+    if post is None:
+        outcome.failures.append(f"{day}: the quality gate rejected every candidate ({result.rejection_summary()})")
+        return None
+    return post.title, lambda slug: store.render_post(post, day, slug, settings)
+
+
+def _unreviewed(approvals, found, day: dt.date):
+    """Why ``day`` has no approved post (a review_publish.Unreviewed), None when it has one."""
+    from .review_publish import Unreviewed
+
+    result = approvals.approved(day, {t.get("seed") for t in found.tombstones_for(day)})
+    return result if isinstance(result, Unreviewed) else None
+
+
+def _approved(approvals, found, day: dt.date, outcome: Outcome):
+    """(title, render(slug) -> file text) of the day's approved queued post (the owner's title, if
+    any); None (the day noted in ``outcome.unreviewed``) without one."""
+    from .review_publish import Unreviewed
+
+    post = approvals.approved(day, {t.get("seed") for t in found.tombstones_for(day)})
+    if isinstance(post, Unreviewed):
+        outcome.unreviewed.append(post)
+        return None
+    title = approvals.title(day)
+    logger.info("daily post: publishing the approved post of %s (%s)", day, post.path)
+    return title or post.title, lambda slug: post.published_text(slug, title)
 
 
 def _today(settings: DailyPostSettings) -> dt.date | None:

@@ -95,9 +95,14 @@ def on_initialized(pelican) -> None:
     keep_private(settings)
     settings[SETTINGS_KEY] = None
     try:
-        settings[SETTINGS_KEY] = DailyPostSettings.from_pelican(settings)
+        settings[SETTINGS_KEY] = daily = DailyPostSettings.from_pelican(settings)
     except SettingsError as err:
         _fail(strict_requested(settings), f"daily post: {err}", err, without="the plugin")
+        return
+    if daily.review_folder_is_read and (daily.review or daily.review_folder.exists()):
+        from .review_queue import warn_if_read
+
+        logger.warning("daily post: %s", warn_if_read(daily))
 
 
 def keep_private(settings: dict) -> None:
@@ -139,6 +144,10 @@ def on_article_generator_init(generator) -> None:
         what = f"for {day}" if day else "today"
         _fail(daily.strict, f"daily post: no post {what}: {one_line(err)}", err)
         return
+    if outcome.unreviewed:  # the owner's choice, not a failure: a warning even in strict mode
+        from .review_publish import warning
+
+        logger.warning("%s", warning(outcome.unreviewed, PLUGIN_NAME))
     if outcome.failures:
         _fail(daily.strict, "daily post: no post for " + " | ".join(outcome.failures))
 
@@ -168,7 +177,11 @@ def on_article_generator_pretaxonomy(generator) -> None:
         zone = dt.timezone.utc
         day = dt.datetime.now(zone).date()
 
+    review = getattr(daily, "review_folder", None)
+
     def due(article) -> bool:
+        if review is not None and _inside(getattr(article, "source_path", None), review):
+            return False  # a queued post is never published from the review folder
         if not is_generated(getattr(article, "metadata", {})):
             return True
         return article.date.astimezone(zone).date() <= day
@@ -181,6 +194,15 @@ def on_article_generator_pretaxonomy(generator) -> None:
                 logger.info("daily post: %d scheduled post(s) in %s wait for their day",
                             len(items) - len(kept), name)
                 setattr(generator, name, kept)
+
+
+def _inside(path, folder) -> bool:
+    from pathlib import Path
+
+    try:
+        return bool(path) and folder in Path(path).resolve().parents
+    except (OSError, ValueError):
+        return False
 
 
 def on_all_generators_finalized(generators) -> None:

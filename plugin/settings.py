@@ -62,6 +62,8 @@ DEFAULTS: dict[str, Any] = {
     "DAILY_POST_INDEX": "all",  # machine posts on the home page: all | newest | none
     "DAILY_POST_LOCK_TIMEOUT": 600,  # seconds a build waits for another build's lock
     "DAILY_POST_DELETED": "redraw",  # a deleted generated post: redraw | skip
+    "DAILY_POST_REVIEW": False,  # True: a build publishes a day's post only once the owner approved it
+    "DAILY_POST_REVIEW_FOLDER": "review",  # the queue and decisions.json, relative to the site root
 }
 INDEX_MODES = ("all", "newest", "none")
 DELETED_MODES = ("redraw", "skip")
@@ -124,6 +126,10 @@ class DailyPostSettings:
     seed_salt: str  # DAILY_POST_SEED_SALT, else SITENAME
     backfill_days: int
     lock_timeout: float  # DAILY_POST_LOCK_TIMEOUT: seconds to wait for another build's lock
+    # the owner's review (plugin/review_*.py)
+    review: bool  # DAILY_POST_REVIEW: publish only approved posts, copied from the review queue
+    review_folder: Path  # DAILY_POST_REVIEW_FOLDER, resolved against site_root
+    review_folder_is_read: bool  # the review folder is inside PATH (Pelican would read it: warned)
     # where the machine page's files go in the output ("" for nowhere)
     machine_plot: str
     machine_report: str
@@ -168,6 +174,7 @@ class DailyPostSettings:
             backfill_days=_whole(get("DAILY_POST_BACKFILL_DAYS") or 0, "DAILY_POST_BACKFILL_DAYS"),
             lock_timeout=_seconds(_or_default(settings, "DAILY_POST_LOCK_TIMEOUT"),
                                   "DAILY_POST_LOCK_TIMEOUT"),
+            **_review_settings(settings),
             machine_plot=_output_file(get("DAILY_POST_MACHINE_PLOT"), "DAILY_POST_MACHINE_PLOT"),
             machine_report=_output_file(get("DAILY_POST_MACHINE_REPORT"), "DAILY_POST_MACHINE_REPORT"),
             zone=_zone(settings.get("TIMEZONE") or "UTC"),
@@ -325,6 +332,18 @@ def _paths(settings: Mapping[str, Any]) -> dict[str, Any]:
         "generated_folder": generated, "folder_is_read": _covered(generated, content, article_paths),
         "article_paths": article_paths, "page_paths": tuple(settings.get("PAGE_PATHS") or []),
     }
+
+
+def _review_settings(settings: Mapping[str, Any]) -> dict[str, Any]:
+    """DAILY_POST_REVIEW and its folder: relative to the site root (the folder of pelicanconf.py),
+    outside PATH, so Pelican never reads the queue (``review_folder_is_read`` says when it would)."""
+    site_root = _paths(settings)["site_root"]
+    content = Path(settings.get("PATH") or os.curdir).resolve()
+    folder = Path(_path_setting(settings, "DAILY_POST_REVIEW_FOLDER")).expanduser()
+    folder = (folder if folder.is_absolute() else site_root / folder).resolve()
+    inside = folder == content or content in folder.parents
+    return {"review": _boolean_setting(settings, "DAILY_POST_REVIEW"), "review_folder": folder,
+            "review_folder_is_read": inside}
 
 
 def _site_root(content: Path) -> Path:

@@ -253,7 +253,7 @@ def test_pelican_in_strict_mode_says_one_critical_line_without_traceback(site, e
 # --- item 5: types ------------------------------------------------------------------------------
 
 BOOLEANS = {"DAILY_POST_ENABLED": "enabled", "DAILY_POST_STRICT": "strict",
-            "DAILY_POST_ROBOTS_NOINDEX": "robots_noindex"}
+            "DAILY_POST_ROBOTS_NOINDEX": "robots_noindex", "DAILY_POST_REVIEW": "review"}
 TRUE_VALUES = [True, 1, "true", "True", "TRUE", " yes ", "Yes", "on", "ON", "1"]
 FALSE_VALUES = [False, 0, "false", "False", "FALSE", "no", "NO", "off", "Off", "0", " 0 "]
 NOT_BOOLEANS = ["", "maybe", "tru", "falsch", "2", 2, -1, 0.0, 1.0, [], [True], {}, "None", b"true"]
@@ -414,6 +414,7 @@ def test_other_settings_read_as_meant(site, setting, value, attribute, expected)
     ("DAILY_POST_FOLDER", ["generated"],
      "DAILY_POST_FOLDER must be a folder (a text or a Path), got ['generated']"),
     ("DAILY_POST_ROOT", 1, "DAILY_POST_ROOT must be a folder (a text or a Path) or None, got 1"),
+    ("DAILY_POST_REVIEW_FOLDER", 7, "DAILY_POST_REVIEW_FOLDER must be a folder (a text or a Path), got 7"),
 ])
 def test_other_settings_of_the_wrong_type_are_refused_naming_them(site, setting, value, message):
     with pytest.raises(cfg.SettingsError, match="^" + re.escape(message)):

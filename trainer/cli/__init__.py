@@ -11,6 +11,7 @@ import click
 from trainer.cli.evaluate import eval_command
 from trainer.cli.fit import fit_command
 from trainer.cli.report import report_command
+from trainer.cli.review import queue_command, review_command
 from trainer.cli.sample import sample_command
 
 
@@ -24,6 +25,8 @@ def main() -> None:
       trainer eval --run blog                  # held-out perplexity
       trainer sample --run blog -n 3 --gate    # three posts and the gate's verdicts
       trainer report --run blog                # models/blog/report.html
+      trainer queue --ahead 14                 # the blog's coming posts, for review
+      trainer review                           # approve/reject them in a local page
 
     Every command names its run with -r/--run NAME_OR_PATH (default: blog) and --models-dir DIR:
     see README.md, 'Naming a run'.
@@ -34,6 +37,8 @@ main.add_command(fit_command)
 main.add_command(eval_command)
 main.add_command(sample_command)
 main.add_command(report_command)
+main.add_command(queue_command)
+main.add_command(review_command)
 
 
 if __name__ == "__main__":
