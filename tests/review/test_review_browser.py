@@ -7,39 +7,18 @@ skips, or fails under CI (CI=true), where it must run (as tests/theme/test_theme
 from __future__ import annotations
 
 import datetime as dt
-import os
-import shutil
 
 import pytest
+from chromium import browser
 from review_site import decisions, queue_files, review_settings
 
 from plugin import review_queue, review_server
 
-CHROMIUM = os.environ.get("CHROMIUM") or shutil.which("chromium") or shutil.which("chromium-browser")
-FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking",
-         "--disable-component-update", "--disable-sync"]
-
-
-def _missing(message: str) -> None:
-    if os.environ.get("CI", "").lower() not in ("", "0", "false", "no"):
-        pytest.fail(f"{message} [CI is set, so this fails instead of skipping]", pytrace=False)
-    pytest.skip(message)
-
 
 @pytest.fixture
-def page(tmp_path):
-    if not CHROMIUM:
-        _missing("Chromium is not installed (apt-get install chromium); the review browser test needs it")
-    try:
-        from playwright import sync_api
-    except ImportError:
-        _missing("the playwright package is not installed (`make install` installs it)")
-    with sync_api.sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=FLAGS)
-        try:
-            yield browser.new_page()
-        finally:
-            browser.close()
+def page():
+    with browser("the review browser test") as launched:
+        yield launched.new_page()
 
 
 def test_a_person_reviews_a_queue_of_three_posts(site, seeded_sampler, page):

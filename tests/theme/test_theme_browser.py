@@ -11,19 +11,14 @@ from __future__ import annotations
 
 import functools
 import os
-import shutil
 import struct
 import threading
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
+from chromium import CHROMIUM, FLAGS, playwright
 
-CHROMIUM = os.environ.get("CHROMIUM") or shutil.which("chromium") or shutil.which("chromium-browser")
-CHROMIUM_FLAGS = [
-    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-    "--disable-background-networking", "--disable-component-update", "--disable-sync",
-]
 WIDTHS = {"phone": 375, "desktop": 1280}
 REM = 16  # px: the browser's default root font size, which main.css keeps
 # main.wrap's max-width in main.css: --wide (60rem) on the index's cards, --measure + 2.5rem (42.5rem) on
@@ -49,25 +44,13 @@ def server(site):
     httpd.server_close()
 
 
-def _missing(message: str) -> None:
-    if os.environ.get("CI", "").lower() not in ("", "0", "false", "no"):
-        pytest.fail(f"{message} [CI is set, so this fails instead of skipping]", pytrace=False)
-    pytest.skip(message)
-
-
 @pytest.fixture(scope="module")
 def browser(tmp_path_factory):
     """A Chromium context with a fresh profile (user data dir), driven by Playwright."""
-    if not CHROMIUM:
-        _missing("Chromium is not installed (apt-get install chromium); the browser test needs it")
-    try:
-        from playwright import sync_api
-    except ImportError:
-        _missing("the playwright package is not installed (`make install` installs it)")
     profile = tmp_path_factory.mktemp("chromium-profile")
-    with sync_api.sync_playwright() as pw:
+    with playwright("the browser test") as pw:
         context = pw.chromium.launch_persistent_context(
-            str(profile), executable_path=CHROMIUM, headless=True, args=CHROMIUM_FLAGS,
+            str(profile), executable_path=CHROMIUM, headless=True, args=FLAGS,
             viewport={"width": 1280, "height": 800}, device_scale_factor=1)
         yield context
         context.close()
