@@ -25,7 +25,13 @@ STYLE_ID = "tpdne-style"
 # formatting context of its own (flow-root), so it sits beside a floated box, not under it.
 CSS = (".tpdne-disclosure{display:flow-root;margin:0 0 1.5em;padding:.6em .9em;border-left:4px solid #c2571a;"
        "background:rgba(194,87,26,.1);font-size:.9em;line-height:1.45}"
-       ".tpdne-machine img{max-width:100%;height:auto}")
+       ".tpdne-machine img{max-width:100%;height:auto}"
+       ".tpdne-another{display:flow-root;margin:1.5em 0;padding:.6em .9em;border:1px solid rgba(127,127,127,.4);"
+       "border-radius:4px;font-size:.9em}"
+       ".tpdne-another button{font:inherit;margin-right:.6em;padding:.25em .8em;cursor:pointer}"
+       ".tpdne-another-status{margin-left:.6em;font-style:italic}"
+       ".tpdne-stars{color:#c2571a;letter-spacing:.05em;white-space:nowrap}"
+       ".tpdne-best-of li{margin:.3em 0}")
 STYLE = f'<style id="{STYLE_ID}">{CSS}</style>'
 NOINDEX = '<meta name="robots" content="noindex">'
 

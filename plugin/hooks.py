@@ -13,16 +13,20 @@
 - ``content_object_init``: a post with ``Generated: true`` gets the disclosure notice first in its
   content and summary (``disclosure.add_notice``), in any theme and every feed.
 - ``page_generator_finalized``: the page with ``Template: machine`` ("About the machine") gets the
-  model's figures in its content (``machine.section``), and the theme's ``page.html`` when the
-  theme has no ``machine.html``.
+  model's figures in its content (``machine.section``) with a link to "Best of the machine", and
+  the theme's ``page.html`` when the theme has no ``machine.html``.
 - ``article_generator_finalized``: DAILY_POST_INDEX leaves machine posts off the home page
   ("newest": all but the newest; "none": all), nowhere else.
 - ``all_generators_finalized``: a generated post whose page would land on another output file of
   the site gets another slug, with one warning (``collisions.resolve_collisions``); its file stays.
-- ``content_written``: a machine-written post's page gets ``noindex``, every page showing the
-  notice the plugin's CSS (``disclosure.finish_page``), written back atomically.
-- ``finalized``: copy the model's loss plot and report into the output for the machine page (only
-  when the site has one: files no page uses are not copied).
+  Then, with every URL fixed, ``showcase.prepare`` reads the owner's stars, notes the published
+  machine posts and adds the hidden "Best of the machine" page.
+- ``content_written``: a machine-written post's page and "About the machine" get the "show me
+  another" box (``showcase.with_box``); a machine-written post's page gets ``noindex``, every page
+  showing the plugin's markup its CSS (``disclosure.finish_page``); written back atomically.
+- ``finalized``: write the "show me another" index and script (when a page has the box); copy the
+  model's loss plot and report into the output for the machine page (only when the site has one:
+  files no page uses are not copied).
 
 Any failure is one warning and the site builds; DAILY_POST_STRICT = True makes it fail instead,
 with one line: ``pelican`` logs the DailyPostError as "CRITICAL DailyPostError: daily post: no post
@@ -33,7 +37,7 @@ from __future__ import annotations
 
 import logging
 
-from . import collisions, dates, disclosure, machine, store, tombstones
+from . import best_of, collisions, dates, disclosure, machine, showcase, store, tombstones
 from .settings import (
     DEFAULTS,
     SETTINGS_KEY,
@@ -47,6 +51,7 @@ logger = logging.getLogger(__name__)
 
 PLUGIN_NAME = __name__.rpartition(".")[0]
 MACHINE_PAGES_KEY = "DAILY_POST_MACHINE_PAGES"  # how many Template: machine pages this build has
+MACHINE_PAGE = "_daily_post_machine_page"  # set on each "About the machine" page object
 # The plugin's own files in the generated folder: its lock, a killed write's temporary file, the
 # record of posts written and taken down (which names deleted posts). Never content, never published.
 PRIVATE_FILES = (store.LOCK_NAME, ".*.tmp", tombstones.RECORD_NAME)
@@ -217,6 +222,13 @@ def on_all_generators_finalized(generators) -> None:
     except Exception as err:
         logger.warning("daily post: cannot check the generated posts' pages against the site's other "
                        "files: %s", err)
+    daily = _daily(settings)
+    if daily is not None:
+        try:
+            showcase.prepare(daily, generators, bool(settings.get(MACHINE_PAGES_KEY)))
+        except Exception as err:  # decoration: never worth a failed build
+            logger.warning("daily post: no \"Best of the machine\" page or \"show me another\" button in "
+                           "this build: %s", err)
 
 
 def _disclosure_settings(settings: dict) -> tuple[str, bool]:
@@ -256,12 +268,18 @@ def on_page_generator_finalized(generator) -> None:
         template = "machine"
     except PelicanTemplateNotFound:
         template = "page"
-    known = _daily(generator.settings) is not None  # bad settings (reported): no figures, no "not trained"
+    daily = _daily(generator.settings)  # bad settings (reported): no figures, no "not trained"
+    # the link to "Best of the machine", unless the page is off or one of the site's pages is there
+    # (showcase.prepare then warns and adds no page)
+    best = daily.best_of_url if daily is not None else ""
+    if best and best_of.taken_by(generator, best) is not None:
+        best = ""
     for page in pages:
         page.template = template
-        if known:
+        setattr(page, MACHINE_PAGE, True)
+        if daily is not None:
             page._content = (page._content or "") + "\n" + machine.section(
-                generator.context.get("DAILY_POST_MACHINE"), page.save_as)
+                generator.context.get("DAILY_POST_MACHINE"), page.save_as, best)
 
 
 def on_article_generator_finalized(generator) -> None:
@@ -299,20 +317,30 @@ def on_content_written(path: str, context: dict) -> None:
 
     _, noindex_on = _disclosure_settings(context)
     article = context.get("article")
-    noindex = noindex_on and article is not None and is_generated(getattr(article, "metadata", {}))
+    generated = article is not None and is_generated(getattr(article, "metadata", {}))
+    shown = article if generated else context.get("page")
+    if shown is not None and not (generated or getattr(shown, MACHINE_PAGE, False)):
+        shown = None
     try:
         with open(path, encoding="utf-8") as handle:
             page = handle.read()
-        finished = disclosure.finish_page(page, noindex)
-        if finished != page:
-            atomic_write_text(path, finished)
+        finished = page if shown is None else showcase.with_box(page, shown, _daily(context))
+        finished = disclosure.finish_page(finished, noindex_on and generated)
+        if finished != page:  # Pelican writes every page again next build: no fsync (thousands of pages)
+            atomic_write_text(path, finished, durable=False)
     except (OSError, UnicodeDecodeError) as err:
         logger.warning("daily post: cannot add the disclosure's noindex and style to %s: %s", path, err)
 
 
 def on_finalized(pelican) -> None:
     daily = _daily(pelican.settings)
-    if daily is None or not pelican.settings.get(MACHINE_PAGES_KEY):
+    if daily is None:
+        return
+    try:
+        showcase.write_index(daily, pelican.output_path)
+    except OSError as err:
+        logger.warning("daily post: cannot write the \"show me another\" index: %s", err)
+    if not pelican.settings.get(MACHINE_PAGES_KEY):
         return  # no "About the machine" page: no page would use the plot or the report
     try:
         machine.copy_machine_files(daily, pelican.output_path)

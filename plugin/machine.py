@@ -141,12 +141,13 @@ def _when(value) -> str:
     return _figure(value)
 
 
-def _link(target: str, page_save_as: str) -> str:
+def link_from(target: str, page_save_as: str) -> str:
     """A link to ``target`` (a path in the output, or a URL) from the page written at ``page_save_as``:
     relative, so it works under any SITEURL, RELATIVE_URLS or file://."""
     if target.startswith(("http://", "https://", "/")):
         return target
-    return posixpath.relpath(target, posixpath.dirname(page_save_as) or ".")
+    link = posixpath.relpath(target or ".", posixpath.dirname(page_save_as) or ".")
+    return link + "/" if target.endswith("/") and not link.endswith("/") else link  # "{slug}/" URLs
 
 
 NOT_TRAINED = """<div class="tpdne-not-trained">
@@ -160,9 +161,10 @@ machine-written post a day.</p>
 </div>"""
 
 
-def section(machine: dict | None, page_save_as: str) -> str:
+def section(machine: dict | None, page_save_as: str, best_of: str = "") -> str:
     """The machine page's section: the training summary, loss plot and report link of ``machine``
-    (``describe``'s dict), or how to train a model when there is none."""
+    (``describe``'s dict), or how to train a model when there is none; with a model, a link to the
+    "Best of the machine" page at ``best_of`` (a path in the output; "" for none)."""
     parts = ['<section class="tpdne-machine" aria-labelledby="tpdne-machine-heading">',
              '<h2 id="tpdne-machine-heading">The model behind the machine-written posts</h2>']
     if not machine:
@@ -184,12 +186,16 @@ def section(machine: dict | None, page_save_as: str) -> str:
     parts += [f'<tr><th scope="row">{label}</th><td>{escape(value)}</td></tr>' for label, value in rows]
     parts.append("</tbody></table>")
     if machine.get("loss_plot"):
-        src = escape(_link(str(machine["loss_plot"]), page_save_as))
+        src = escape(link_from(str(machine["loss_plot"]), page_save_as))
         parts.append(f'<figure class="tpdne-loss-plot"><img src="{src}" alt="Training and validation loss of '
                      f'{name or "the model"}, by step" loading="lazy"><figcaption>Loss by training step: lower '
                      "means the model predicts this blog\u2019s text better. Validation loss is measured on "
                      "posts held out from training.</figcaption></figure>")
     if machine.get("report_url"):
-        href = escape(_link(str(machine["report_url"]), page_save_as))
+        href = escape(link_from(str(machine["report_url"]), page_save_as))
         parts.append(f'<p class="tpdne-report"><a href="{href}">The full training report</a></p>')
+    if best_of:
+        href = escape(link_from(best_of, page_save_as))
+        parts.append(f'<p class="tpdne-best-of-link"><a href="{href}">Best of the machine</a>: the posts the '
+                     "site's owner starred</p>")
     return "\n".join(parts + ["</section>"])

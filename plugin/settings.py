@@ -59,6 +59,8 @@ DEFAULTS: dict[str, Any] = {
     "DAILY_POST_ROBOTS_NOINDEX": True,
     "DAILY_POST_MACHINE_PLOT": "machine/loss.png",
     "DAILY_POST_MACHINE_REPORT": "machine/report.html",
+    "DAILY_POST_BEST_OF_URL": "machine/best.html",  # the "Best of the machine" page ("" for none)
+    "DAILY_POST_POSTS_INDEX": "machine/posts.json",  # "show me another"'s index ("" turns it off)
     "DAILY_POST_INDEX": "all",  # machine posts on the home page: all | newest | none
     "DAILY_POST_LOCK_TIMEOUT": 600,  # seconds a build waits for another build's lock
     "DAILY_POST_DELETED": "redraw",  # a deleted generated post: redraw | skip
@@ -133,6 +135,8 @@ class DailyPostSettings:
     # where the machine page's files go in the output ("" for nowhere)
     machine_plot: str
     machine_report: str
+    best_of_url: str  # DAILY_POST_BEST_OF_URL: the "Best of the machine" page
+    posts_index: str  # DAILY_POST_POSTS_INDEX: "show me another"'s index; its script goes beside it
     # Pelican's own settings
     zone: ZoneInfo  # TIMEZONE
     article_paths: tuple[str, ...]
@@ -177,6 +181,8 @@ class DailyPostSettings:
             **_review_settings(settings),
             machine_plot=_output_file(get("DAILY_POST_MACHINE_PLOT"), "DAILY_POST_MACHINE_PLOT"),
             machine_report=_output_file(get("DAILY_POST_MACHINE_REPORT"), "DAILY_POST_MACHINE_REPORT"),
+            best_of_url=_output_file(get("DAILY_POST_BEST_OF_URL"), "DAILY_POST_BEST_OF_URL"),
+            posts_index=_output_file(get("DAILY_POST_POSTS_INDEX"), "DAILY_POST_POSTS_INDEX"),
             zone=_zone(settings.get("TIMEZONE") or "UTC"),
             **_slug_settings(settings),
             pelican=settings,

@@ -45,6 +45,7 @@ def test_the_wheel_holds_the_namespace_plugin_and_no_top_level_plugin(wheel):
     # pelican and pelican.plugins belong to Pelican: the wheel must not ship their __init__.py
     assert "pelican/__init__.py" not in names and "pelican/plugins/__init__.py" not in names
     assert {"trainer/evaluation/templates/report.html.j2", "trainer/evaluation/templates/report.md.j2"} <= set(names)
+    assert f"{PLUGIN}/static/another.js" in names  # "show me another": an installed plugin copies it
 
 
 def test_the_wheel_keeps_the_two_commands(wheel):
