@@ -43,13 +43,17 @@ def prepare_site(folder: Path, day: dt.date) -> None:
 
 
 def time_build(folder: Path, output: str, extra: list[str], env: dict) -> tuple[float, float]:
-    """Wall seconds and CPU seconds (user + system) of one `python -m pelican` build."""
+    """Wall seconds and CPU seconds (user + system) of one `python -m pelican` build; exits with
+    Pelican's errors when the build fails or cannot load the plugin (a figure of a broken build
+    would mean nothing)."""
     cmd = [sys.executable, "-m", "pelican", "content", "-o", output, "-s", "pelicanconf.py", "-q", *extra]
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.perf_counter()
-    subprocess.run(cmd, cwd=folder, env=env, check=True, stdout=subprocess.DEVNULL)
+    done = subprocess.run(cmd, cwd=folder, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
     wall = time.perf_counter() - start
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    if done.returncode or "Cannot load plugin" in done.stderr:
+        sys.exit(f"build failed in {folder} ({' '.join(extra)}):\n{done.stderr[-3000:]}")
     return wall, (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
 
 
