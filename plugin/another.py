@@ -25,17 +25,10 @@ from importlib import resources
 
 from .best_of import day_of, machine_posts
 from .collisions import output_key
-from .settings import DailyPostSettings
+from .settings import SCRIPT_NAME, DailyPostSettings
 
 BOX_CLASS = "tpdne-another"
-SCRIPT_NAME = "another.js"
 _BODY_END = re.compile(r"</body\s*>", re.IGNORECASE)
-
-
-def script_path(settings: DailyPostSettings) -> str:
-    """Where the script goes in the output: beside the index."""
-    folder = settings.posts_index.rpartition("/")[0]
-    return f"{folder}/{SCRIPT_NAME}" if folder else SCRIPT_NAME
 
 
 def script_source() -> bytes:
@@ -76,7 +69,7 @@ def box(page_save_as: str, current_url: str, settings: DailyPostSettings, fallba
             f'data-root="{html.escape(root, quote=True)}" data-current="{html.escape(current_url, quote=True)}">'
             f'<button type="button" hidden>Show me another</button> {link} '
             f'<span class="{BOX_CLASS}-status" role="status"></span></aside>'
-            f'<script src="{rel(script_path(settings))}" defer></script>')
+            f'<script src="{rel(settings.posts_script)}" defer></script>')
 
 
 def root_from(page_save_as: str) -> str:

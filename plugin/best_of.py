@@ -58,8 +58,12 @@ def day_of(article, settings: DailyPostSettings) -> dt.date:
 
 
 def ranked(posts: Iterable, stars: dict[dt.date, int], settings: DailyPostSettings) -> list[tuple[int, object]]:
-    """(stars, post) for every starred post, most stars first, then newest first."""
-    starred = [(stars[day_of(p, settings)], p) for p in posts if day_of(p, settings) in stars]
+    """(stars, post) for every starred post whose page is on the site, most stars first, then
+    newest first."""
+    from .collisions import output_key
+
+    starred = [(stars[day_of(p, settings)], p) for p in posts
+               if day_of(p, settings) in stars and output_key(p.url) is not None]
     return sorted(starred, key=lambda pair: (-pair[0], -pair[1].date.timestamp()))
 
 
@@ -91,13 +95,31 @@ def page_content(ranking: list[tuple[int, object]], total: int, save_as: str) ->
     return "\n".join(parts + ["</section>"])
 
 
-def taken_by(page_generator, save_as: str):
-    """The site's own page written (or linked) at ``save_as``, if any: that page wins."""
+PAGE_LISTS = ("pages", "hidden_pages", "draft_pages", "translations", "hidden_translations")
+ARTICLE_LISTS = ("articles", "translations", "hidden_articles", "hidden_translations", "drafts",
+                 "drafts_translations")
+
+
+def site_content(generators) -> list:
+    """Every page, article (any status, any language) and static file the generators hold."""
+    from pelican.generators import ArticlesGenerator, PagesGenerator, StaticGenerator
+
+    lists = {PagesGenerator: PAGE_LISTS, ArticlesGenerator: ARTICLE_LISTS, StaticGenerator: ("staticfiles",)}
+    found = []
+    for generator in generators:
+        for kind, names in lists.items():
+            if isinstance(generator, kind):
+                found += [item for name in names for item in getattr(generator, name, None) or ()]
+    return found
+
+
+def taken_by(content, save_as: str):
+    """The item of ``content`` (the site's pages, articles, static files) written or linked at
+    ``save_as``, if any: it wins over the plugin's page."""
     from .collisions import output_key
 
     key = output_key(save_as)
-    for other in (page_generator.pages + page_generator.hidden_pages + page_generator.draft_pages
-                  + page_generator.translations + page_generator.hidden_translations):
+    for other in content:
         if getattr(other, BEST_OF_PAGE, False):
             continue
         if key in (output_key(getattr(other, "save_as", None)), output_key(getattr(other, "url", None))):
@@ -105,17 +127,19 @@ def taken_by(page_generator, save_as: str):
     return None
 
 
-def add_page(page_generator, articles: list, stars: dict[dt.date, int], settings: DailyPostSettings):
-    """Add the hidden page to ``page_generator`` (written with the other pages); None when
-    DAILY_POST_BEST_OF_URL is "" or another page of the site is written there (one warning)."""
+def add_page(generators, articles: list, stars: dict[dt.date, int], settings: DailyPostSettings):
+    """Add the hidden page to the pages generator (written with the other pages); None when
+    DAILY_POST_BEST_OF_URL is "" or something of the site is written there (one warning)."""
     from pelican.contents import Page
+    from pelican.generators import PagesGenerator
 
     save_as = settings.best_of_url
     if not save_as:
         return None
-    other = taken_by(page_generator, save_as)
+    page_generator = next(g for g in generators if isinstance(g, PagesGenerator))
+    other = taken_by(site_content(generators), save_as)
     if other is not None:
-        logger.warning("daily post: the page %s is already written to %s, so the site has no \"%s\" "
+        logger.warning("daily post: %s is already written to %s, so the site has no \"%s\" "
                        "page: set DAILY_POST_BEST_OF_URL to another path", other.source_path, save_as,
                        PAGE_TITLE)
         return None

@@ -37,6 +37,8 @@ from typing import Any, Iterable, Mapping
 
 from common.corpus_format import is_generated
 
+from .settings import SETTINGS_KEY
+
 logger = logging.getLogger(__name__)
 
 _META_LINE = re.compile(r"^([A-Za-z0-9_-]+):\s*(.*)$")  # a post file's header line (as plugin.store reads it)
@@ -164,6 +166,10 @@ def site_outputs(settings: Mapping[str, Any], site: SiteContent, skip: Iterable 
         out.add(_location(item, "save_as"), _location(item, "url"),
                 f"the static file {_rel(settings, item.source_path)}")
     _theme_files(settings, out)
+    daily = settings.get(SETTINGS_KEY)
+    if daily is not None and hasattr(daily, "own_outputs"):
+        for path, what in daily.own_outputs():
+            out.add(path, path, what)
     for source, destination in (settings.get("TEMPLATE_PAGES") or {}).items():
         out.add(destination, destination, f"the template page {source}")
 

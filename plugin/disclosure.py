@@ -29,6 +29,7 @@ CSS = (".tpdne-disclosure{display:flow-root;margin:0 0 1.5em;padding:.6em .9em;b
        ".tpdne-another{display:flow-root;margin:1.5em 0;padding:.6em .9em;border:1px solid rgba(127,127,127,.4);"
        "border-radius:4px;font-size:.9em}"
        ".tpdne-another button{font:inherit;margin-right:.6em;padding:.25em .8em;cursor:pointer}"
+       ".tpdne-another button[hidden]{display:none}"
        ".tpdne-another-status{margin-left:.6em;font-style:italic}"
        ".tpdne-stars{color:#c2571a;letter-spacing:.05em;white-space:nowrap}"
        ".tpdne-best-of li{margin:.3em 0}")

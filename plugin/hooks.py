@@ -51,7 +51,6 @@ logger = logging.getLogger(__name__)
 
 PLUGIN_NAME = __name__.rpartition(".")[0]
 MACHINE_PAGES_KEY = "DAILY_POST_MACHINE_PAGES"  # how many Template: machine pages this build has
-MACHINE_PAGE = "_daily_post_machine_page"  # set on each "About the machine" page object
 # The plugin's own files in the generated folder: its lock, a killed write's temporary file, the
 # record of posts written and taken down (which names deleted posts). Never content, never published.
 PRIVATE_FILES = (store.LOCK_NAME, ".*.tmp", tombstones.RECORD_NAME)
@@ -272,11 +271,11 @@ def on_page_generator_finalized(generator) -> None:
     # the link to "Best of the machine", unless the page is off or one of the site's pages is there
     # (showcase.prepare then warns and adds no page)
     best = daily.best_of_url if daily is not None else ""
-    if best and best_of.taken_by(generator, best) is not None:
+    if best and best_of.taken_by(best_of.site_content([generator]), best) is not None:
         best = ""
     for page in pages:
         page.template = template
-        setattr(page, MACHINE_PAGE, True)
+        setattr(page, machine.MACHINE_PAGE, True)
         if daily is not None:
             page._content = (page._content or "") + "\n" + machine.section(
                 generator.context.get("DAILY_POST_MACHINE"), page.save_as, best)
@@ -319,7 +318,7 @@ def on_content_written(path: str, context: dict) -> None:
     article = context.get("article")
     generated = article is not None and is_generated(getattr(article, "metadata", {}))
     shown = article if generated else context.get("page")
-    if shown is not None and not (generated or getattr(shown, MACHINE_PAGE, False)):
+    if shown is not None and not (generated or getattr(shown, machine.MACHINE_PAGE, False)):
         shown = None
     try:
         with open(path, encoding="utf-8") as handle:

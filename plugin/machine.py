@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import logging
 import posixpath
+import re
 from html import escape
 from pathlib import Path
 
@@ -159,6 +160,10 @@ trainer fit --steps 1000</code></pre>
 <p>Point <code>DAILY_POST_MODEL</code> at the run (<code>models/blog</code>): every build then publishes one
 machine-written post a day.</p>
 </div>"""
+
+
+MACHINE_PAGE = "_daily_post_machine_page"  # set on each "About the machine" page object
+BEST_OF_LINK = re.compile(r'\n?<p class="tpdne-best-of-link">.*?</p>', re.DOTALL)
 
 
 def section(machine: dict | None, page_save_as: str, best_of: str = "") -> str:

@@ -74,6 +74,7 @@ FALSE_WORDS = ("false", "no", "off", "0")
 
 # Where the ``initialized`` receiver keeps the object in Pelican's settings (None: bad settings).
 SETTINGS_KEY = "DAILY_POST_SETTINGS"
+SCRIPT_NAME = "another.js"  # the "show me another" script, written beside DAILY_POST_POSTS_INDEX
 
 
 class SettingsError(UserError, ValueError):
@@ -146,6 +147,22 @@ class DailyPostSettings:
     slug_unicode: bool
     # the whole dict, handed only to Pelican's own API (its Readers find the site's slugs)
     pelican: Mapping[str, Any] = field(repr=False, compare=False)
+
+    @property
+    def posts_script(self) -> str:
+        """Where the "show me another" script goes in the output: beside the posts index."""
+        folder = self.posts_index.rpartition("/")[0]
+        return f"{folder}/{SCRIPT_NAME}" if folder else SCRIPT_NAME
+
+    def own_outputs(self) -> list[tuple[str, str]]:
+        """(path in the output, what it is) for the files the plugin itself adds to the site."""
+        found = []
+        if self.best_of_url:
+            found.append((self.best_of_url, 'the plugin\'s "Best of the machine" page (DAILY_POST_BEST_OF_URL)'))
+        if self.posts_index:
+            found.append((self.posts_index, "the plugin's posts index (DAILY_POST_POSTS_INDEX)"))
+            found.append((self.posts_script, "the plugin's \"show me another\" script (beside DAILY_POST_POSTS_INDEX)"))
+        return found
 
     @classmethod
     def from_pelican(cls, settings: Mapping[str, Any]) -> DailyPostSettings:
@@ -269,12 +286,17 @@ def _text_setting(settings: Mapping[str, Any], key: str) -> str:
 
 
 def _output_file(value: Any, setting: str) -> str:
-    """A path inside the output folder, or nothing (None, False or "")."""
+    """A file's path inside the output folder ("machine/best.html"; a leading "/" is dropped, as
+    in a URL from the site's root), or nothing (None, False or "")."""
     if value is None or value is False or value == "":
         return ""
     if not isinstance(value, (str, os.PathLike)):
         raise SettingsError(f"{setting} must be a path in the output folder (a text) or None, got {value!r}")
-    return os.fspath(value)
+    path = os.fspath(value).lstrip("/")
+    if not path or path.endswith("/") or "\0" in path or any(p in ("", ".", "..") for p in path.split("/")):
+        raise SettingsError(f"{setting} must be the path of a file inside the output folder, such as "
+                            f"\"machine/file.html\" (no \"..\", not a folder), or \"\" for none, got {value!r}")
+    return path
 
 
 def _choice(value: Any, choices: tuple[str, ...], setting: str) -> str:

@@ -15,7 +15,7 @@ from pathlib import Path
 
 from common.fileio import atomic_write_bytes, atomic_write_text
 
-from . import another, best_of
+from . import another, best_of, machine
 from .settings import DailyPostSettings
 
 KEY = "DAILY_POST_SHOWCASE"
@@ -43,7 +43,11 @@ def prepare(settings: DailyPostSettings, generators, has_machine_page: bool) -> 
     found.stars = best_of.stars_by_day(settings)
     pages = next((g for g in generators if isinstance(g, PagesGenerator)), None)
     if has_machine_page and pages is not None and pages.context.get("DAILY_POST_MACHINE"):
-        found.best_of = best_of.add_page(pages, found.posts, found.stars, settings) is not None
+        found.best_of = best_of.add_page(generators, found.posts, found.stars, settings) is not None
+    if pages is not None and not found.best_of:  # an article or static file took its path: no link
+        for page in best_of.site_content([pages]):
+            if getattr(page, machine.MACHINE_PAGE, False):
+                page._content = machine.BEST_OF_LINK.sub("", page._content or "")
     return found
 
 
@@ -59,6 +63,8 @@ def with_box(page: str, shown, settings: DailyPostSettings | None) -> str:
     if found is None or not settings.posts_index or not found.posts:
         return page
     is_post = id(shown) in found.post_ids
+    if not is_post and not getattr(shown, machine.MACHINE_PAGE, False):
+        return page  # a draft, hidden post or translation: not in the index, no box
     if is_post and len(found.posts) < 2:
         return page
     if found.best_of and is_post:  # ("About the machine" links to it already: there, the category)
@@ -82,6 +88,6 @@ def write_index(settings: DailyPostSettings, output_path: str | Path) -> list[Pa
     data = another.index(found.posts, found.stars, settings)
     index = output / settings.posts_index
     atomic_write_text(index, json.dumps(data, ensure_ascii=False, separators=(",", ":")) + "\n")
-    script = output / another.script_path(settings)
+    script = output / settings.posts_script
     atomic_write_bytes(script, another.script_source())
     return [index, script]

@@ -127,3 +127,46 @@ def test_any_theme_shows_the_page(demo_site, stub_sampler, fixed_day, theme):
     assert [a.get_text() for a in shown.select("ol.tpdne-best-top a")] == ["Notes from the gauge, day 2"]
     assert shown.find("style", id="tpdne-style") is not None  # the plugin's few lines of CSS come along
     assert page(out / "pages" / "machine.html").select(".tpdne-best-of-link a")
+
+
+def test_a_generated_post_never_takes_the_pages_path(demo_site, stub_sampler, fixed_day, caplog):
+    """With ARTICLE_SAVE_AS = "{category}/{slug}.html", a machine post titled "Best" would land on
+    machine/best.html: it gets another slug (one warning) and the page keeps its path."""
+    write_machine_posts(demo_site / "content", {TODAY - dt.timedelta(days=1): "Best"}, ZONE)
+    scheme = {"ARTICLE_SAVE_AS": "{category}/{slug}.html", "ARTICLE_URL": "{category}/{slug}.html"}
+    with caplog.at_level(logging.WARNING):
+        build(demo_settings(demo_site, **scheme))
+    out = demo_site / "output"
+    assert page(out / "machine" / "best.html").find("h1").get_text(strip=True) == "Best of the machine"
+    [moved] = [r.getMessage() for r in caplog.records if "published as" in r.getMessage()]
+    assert "Best of the machine" in moved and "best-" in moved
+    urls = [p["url"] for p in json.loads((out / "machine" / "posts.json").read_text())["posts"]]
+    assert "machine/best.html" not in urls and all((out / u).is_file() for u in urls)
+
+
+def test_a_human_post_at_the_path_wins_and_the_link_goes(demo_site, stub_sampler, fixed_day, caplog):
+    (demo_site / "content" / "posts" / "best.md").write_text(
+        "Title: My best gauge\nDate: 2025-01-01 10:00\nSave_as: machine/best.html\nURL: machine/best.html\n\n"
+        "A post of mine.\n")
+    with caplog.at_level(logging.WARNING):
+        build(demo_settings(demo_site))
+    out = demo_site / "output"
+    assert "My best gauge" in (out / "machine" / "best.html").read_text()
+    [warning] = [r.getMessage() for r in caplog.records if "DAILY_POST_BEST_OF_URL" in r.getMessage()]
+    assert "best.md" in warning
+    assert page(out / "pages" / "machine.html").select(".tpdne-best-of-link") == []
+
+
+@pytest.mark.parametrize("value", ["../best.html", "machine/", "machine/../../x.html", "a//b.html", 3])
+def test_a_path_outside_the_output_is_refused_naming_the_setting(value):
+    from plugin.settings import DailyPostSettings, SettingsError
+
+    with pytest.raises(SettingsError, match="DAILY_POST_BEST_OF_URL"):
+        DailyPostSettings.from_pelican({"SITENAME": "t", "DAILY_POST_BEST_OF_URL": value})
+
+
+def test_a_leading_slash_reads_as_the_sites_root():
+    from plugin.settings import DailyPostSettings
+
+    settings = DailyPostSettings.from_pelican({"SITENAME": "t", "DAILY_POST_POSTS_INDEX": "/posts.json"})
+    assert settings.posts_index == "posts.json" and settings.posts_script == "another.js"
