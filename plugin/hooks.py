@@ -328,7 +328,8 @@ def on_content_written(path: str, context: dict) -> None:
         if finished != page:  # Pelican writes every page again next build: no fsync (thousands of pages)
             atomic_write_text(path, finished, durable=False)
     except (OSError, UnicodeDecodeError) as err:
-        logger.warning("daily post: cannot add the disclosure's noindex and style to %s: %s", path, err)
+        logger.warning("daily post: cannot add the disclosure's noindex and style, or the \"show me "
+                       "another\" box, to %s: %s", path, err)
 
 
 def on_finalized(pelican) -> None:
