@@ -37,7 +37,7 @@ from typing import Any, Iterable, Mapping
 
 from common.corpus_format import is_generated
 
-from .settings import SETTINGS_KEY
+from .settings import SETTINGS_KEY, DailyPostSettings
 
 logger = logging.getLogger(__name__)
 
@@ -167,7 +167,7 @@ def site_outputs(settings: Mapping[str, Any], site: SiteContent, skip: Iterable 
                 f"the static file {_rel(settings, item.source_path)}")
     _theme_files(settings, out)
     daily = settings.get(SETTINGS_KEY)
-    if daily is not None and hasattr(daily, "own_outputs"):
+    if isinstance(daily, DailyPostSettings):
         for path, what in daily.own_outputs():
             out.add(path, path, what)
     for source, destination in (settings.get("TEMPLATE_PAGES") or {}).items():

@@ -37,7 +37,7 @@ from __future__ import annotations
 
 import logging
 
-from . import best_of, collisions, dates, disclosure, machine, showcase, store, tombstones
+from . import collisions, dates, disclosure, machine, showcase, store, tombstones
 from .settings import (
     DEFAULTS,
     SETTINGS_KEY,
@@ -268,17 +268,12 @@ def on_page_generator_finalized(generator) -> None:
     except PelicanTemplateNotFound:
         template = "page"
     daily = _daily(generator.settings)  # bad settings (reported): no figures, no "not trained"
-    # the link to "Best of the machine", unless the page is off or one of the site's pages is there
-    # (showcase.prepare then warns and adds no page)
-    best = daily.best_of_url if daily is not None else ""
-    if best and best_of.taken_by(best_of.site_content([generator]), best) is not None:
-        best = ""
     for page in pages:
         page.template = template
         setattr(page, machine.MACHINE_PAGE, True)
         if daily is not None:
             page._content = (page._content or "") + "\n" + machine.section(
-                generator.context.get("DAILY_POST_MACHINE"), page.save_as, best)
+                generator.context.get("DAILY_POST_MACHINE"), page.save_as, daily.best_of_url)
 
 
 def on_article_generator_finalized(generator) -> None:

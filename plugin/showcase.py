@@ -44,7 +44,7 @@ def prepare(settings: DailyPostSettings, generators, has_machine_page: bool) -> 
     pages = next((g for g in generators if isinstance(g, PagesGenerator)), None)
     if has_machine_page and pages is not None and pages.context.get("DAILY_POST_MACHINE"):
         found.best_of = best_of.add_page(generators, found.posts, found.stars, settings) is not None
-    if pages is not None and not found.best_of:  # an article or static file took its path: no link
+    if pages is not None and not found.best_of:  # something of the site's took its path: no link
         for page in best_of.site_content([pages]):
             if getattr(page, machine.MACHINE_PAGE, False):
                 page._content = machine.BEST_OF_LINK.sub("", page._content or "")
