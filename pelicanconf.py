@@ -86,3 +86,8 @@ DAILY_POST_STRICT = False  # True: a post that cannot be written fails the build
 DAILY_POST_BACKFILL_DAYS = 0  # each build also fills the missing posts of this many past days
 DAILY_POST_DISCLOSURE = "This post does not exist: a machine wrote it on {date}."
 DAILY_POST_ROBOTS_NOINDEX = True
+# "Write me a new post" on "About the machine": the model writes a post in the reader's browser
+# (`trainer export-web` makes <model>/web; `make html` does it for the demo model). Off by default:
+# readers download the model (the demo's is about 210 MB); the build refuses an export over the limit.
+DAILY_POST_BROWSER = True
+DAILY_POST_BROWSER_MAX_MB = 300

@@ -78,10 +78,10 @@ def root_from(page_save_as: str) -> str:
     return "../" * depth
 
 
-def add_box(page: str, content: str | None, markup: str) -> str:
+def add_box(page: str, content: str | None, markup: str, marker: str = BOX_CLASS) -> str:
     """``page`` with ``markup`` right after the last copy of ``content`` in it, else before
-    ``</body>``; unchanged when it has the box already or neither place."""
-    if f'class="{BOX_CLASS}"' in page:
+    ``</body>``; unchanged when it has the box (``class="marker"``) already or neither place."""
+    if f'class="{marker}"' in page:
         return page
     at = page.rfind(content) if content else -1
     if at >= 0:

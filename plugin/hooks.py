@@ -37,7 +37,7 @@ from __future__ import annotations
 
 import logging
 
-from . import collisions, dates, disclosure, machine, showcase, store, tombstones
+from . import collisions, dates, disclosure, in_browser, machine, showcase, store, tombstones
 from .settings import (
     DEFAULTS,
     SETTINGS_KEY,
@@ -228,6 +228,10 @@ def on_all_generators_finalized(generators) -> None:
         except Exception as err:  # decoration: never worth a failed build
             logger.warning("daily post: no \"Best of the machine\" page or \"show me another\" button in "
                            "this build: %s", err)
+        try:
+            in_browser.prepare(daily, bool(settings.get(MACHINE_PAGES_KEY)))
+        except Exception as err:  # decoration too
+            logger.warning("daily post: no \"Write me a new post\" button in this build: %s", err)
 
 
 def _disclosure_settings(settings: dict) -> tuple[str, bool]:
@@ -319,6 +323,9 @@ def on_content_written(path: str, context: dict) -> None:
         with open(path, encoding="utf-8") as handle:
             page = handle.read()
         finished = page if shown is None else showcase.with_box(page, shown, _daily(context))
+        if shown is not None and not generated:  # "About the machine"
+            daily = _daily(context)
+            finished = in_browser.with_box(finished, shown, daily, showcase.posts_page(daily))
         finished = disclosure.finish_page(finished, noindex_on and generated)
         if finished != page:  # Pelican writes every page again next build: no fsync (thousands of pages)
             atomic_write_text(path, finished, durable=False)
@@ -335,6 +342,10 @@ def on_finalized(pelican) -> None:
         showcase.write_index(daily, pelican.output_path)
     except OSError as err:
         logger.warning("daily post: cannot write the \"show me another\" index: %s", err)
+    try:
+        in_browser.copy_files(daily, pelican.output_path)
+    except OSError as err:
+        logger.warning("daily post: cannot copy the \"Write me a new post\" model into the site: %s", err)
     if not pelican.settings.get(MACHINE_PAGES_KEY):
         return  # no "About the machine" page: no page would use the plot or the report
     try:

@@ -18,7 +18,8 @@ setting and the type it expects (the plugin then sits the build out, with one wa
 
 ``python -m plugin.settings model-path -s pelicanconf.py`` prints the resolved model folder;
 ``demo-needed`` exits 0 when the configured model is the demo model and it is missing (the Makefile
-uses it to build the demo model only when it has to). Neither imports torch.
+uses it to build the demo model only when it has to); ``demo-web-needed`` when DAILY_POST_BROWSER is
+on and the demo model has no ``trainer export-web`` folder newer than its weights. None imports torch.
 """
 from __future__ import annotations
 
@@ -66,6 +67,9 @@ DEFAULTS: dict[str, Any] = {
     "DAILY_POST_DELETED": "redraw",  # a deleted generated post: redraw | skip
     "DAILY_POST_REVIEW": False,  # True: a build publishes a day's post only once the owner approved it
     "DAILY_POST_REVIEW_FOLDER": "review",  # the queue and decisions.json, relative to the site root
+    "DAILY_POST_BROWSER": False,  # True: "About the machine" lets readers write a post in their browser
+    "DAILY_POST_BROWSER_MODEL": None,  # the `trainer export-web` folder (None: DAILY_POST_MODEL/web)
+    "DAILY_POST_BROWSER_MAX_MB": 300,  # a bigger export is not published (one warning)
 }
 INDEX_MODES = ("all", "newest", "none")
 DELETED_MODES = ("redraw", "skip")
@@ -75,6 +79,7 @@ FALSE_WORDS = ("false", "no", "off", "0")
 # Where the ``initialized`` receiver keeps the object in Pelican's settings (None: bad settings).
 SETTINGS_KEY = "DAILY_POST_SETTINGS"
 SCRIPT_NAME = "another.js"  # the "show me another" script, written beside DAILY_POST_POSTS_INDEX
+WRITE_FOLDER = "machine/write"  # DAILY_POST_BROWSER: the model, runtime and scripts, in the output
 
 
 class SettingsError(UserError, ValueError):
@@ -138,6 +143,10 @@ class DailyPostSettings:
     machine_report: str
     best_of_url: str  # DAILY_POST_BEST_OF_URL: the "Best of the machine" page
     posts_index: str  # DAILY_POST_POSTS_INDEX: "show me another"'s index; its script goes beside it
+    # "Write me a new post" in the reader's browser (plugin/in_browser.py)
+    browser: bool  # DAILY_POST_BROWSER
+    browser_model_path: Path  # DAILY_POST_BROWSER_MODEL resolved (default: model_path / "web")
+    browser_max_mb: float  # DAILY_POST_BROWSER_MAX_MB
     # Pelican's own settings
     zone: ZoneInfo  # TIMEZONE
     article_paths: tuple[str, ...]
@@ -162,6 +171,8 @@ class DailyPostSettings:
         if self.posts_index:
             found.append((self.posts_index, "the plugin's posts index (DAILY_POST_POSTS_INDEX)"))
             found.append((self.posts_script, "the plugin's \"show me another\" script (beside DAILY_POST_POSTS_INDEX)"))
+        if self.browser:
+            found.append((f"{WRITE_FOLDER}/write.js", "the plugin's \"Write me a new post\" files (DAILY_POST_BROWSER)"))
         return found
 
     @classmethod
@@ -200,6 +211,7 @@ class DailyPostSettings:
             machine_report=_output_file(get("DAILY_POST_MACHINE_REPORT"), "DAILY_POST_MACHINE_REPORT"),
             best_of_url=_output_file(get("DAILY_POST_BEST_OF_URL"), "DAILY_POST_BEST_OF_URL"),
             posts_index=_output_file(get("DAILY_POST_POSTS_INDEX"), "DAILY_POST_POSTS_INDEX"),
+            **_browser_settings(settings),
             zone=_zone(settings.get("TIMEZONE") or "UTC"),
             **_slug_settings(settings),
             pelican=settings,
@@ -374,6 +386,25 @@ def _review_settings(settings: Mapping[str, Any]) -> dict[str, Any]:
             "review_folder_is_read": inside}
 
 
+def _browser_settings(settings: Mapping[str, Any]) -> dict[str, Any]:
+    """DAILY_POST_BROWSER and its export folder (relative to the site root, like DAILY_POST_MODEL)."""
+    paths = _paths(settings)
+    value = _get(settings, "DAILY_POST_BROWSER_MODEL")
+    if value is None or value == "":
+        folder = paths["model_path"] / "web"
+    elif isinstance(value, (str, os.PathLike)):
+        folder = Path(value).expanduser()
+        folder = folder if folder.is_absolute() else paths["site_root"] / folder
+    else:
+        raise SettingsError(f"DAILY_POST_BROWSER_MODEL must be a folder from `trainer export-web` (a text) "
+                            f"or None, got {value!r}")
+    limit = _or_default(settings, "DAILY_POST_BROWSER_MAX_MB")
+    if isinstance(limit, bool) or not isinstance(limit, (int, float)) or not limit > 0:
+        raise SettingsError(f"DAILY_POST_BROWSER_MAX_MB must be a number of megabytes above 0, got {limit!r}")
+    return {"browser": _boolean_setting(settings, "DAILY_POST_BROWSER"), "browser_model_path": folder,
+            "browser_max_mb": float(limit)}
+
+
 def _site_root(content: Path) -> Path:
     """The folder of the site's settings file, searched from ``content`` up; else its parent."""
     for folder in (content, *content.parents):
@@ -453,11 +484,11 @@ def _whole(value: Any, setting: str, minimum: int = 0) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """``python -m plugin.settings {model-path|demo-needed} [-s pelicanconf.py]``."""
+    """``python -m plugin.settings {model-path|demo-needed|demo-web-needed} [-s pelicanconf.py]``."""
     import argparse
 
     parser = argparse.ArgumentParser(prog="python -m plugin.settings", description=main.__doc__)
-    parser.add_argument("query", choices=["model-path", "demo-needed"])
+    parser.add_argument("query", choices=["model-path", "demo-needed", "demo-web-needed"])
     parser.add_argument("-s", "--settings", default="pelicanconf.py")
     args = parser.parse_args(argv)
     try:
@@ -469,6 +500,11 @@ def main(argv: list[str] | None = None) -> int:
         print(settings.model_path)
         return 0
     needed = settings.is_demo_model and not (settings.model_path / "config.json").is_file()
+    if args.query == "demo-web-needed":  # DAILY_POST_BROWSER on, the demo model there, not exported
+        weights = settings.model_path / "model.safetensors"
+        manifest = settings.browser_model_path / "web.json"
+        needed = settings.browser and settings.is_demo_model and weights.is_file() and (
+            not manifest.is_file() or manifest.stat().st_mtime < weights.stat().st_mtime)
     print("yes" if needed else "no")
     return 0 if needed else 1
 

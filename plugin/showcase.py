@@ -78,6 +78,18 @@ def with_box(page: str, shown, settings: DailyPostSettings | None) -> str:
     return boxed
 
 
+def posts_page(settings: DailyPostSettings | None) -> str:
+    """The page that lists the machine's posts: "Best of the machine" when this build has it, else
+    the machine category's page ("" when there is neither)."""
+    found = _found(settings)
+    if found is None:
+        return ""
+    if found.best_of:
+        return settings.best_of_url
+    category = getattr(found.posts[0], "category", None) if found.posts else None
+    return getattr(category, "url", "") or ""
+
+
 def write_index(settings: DailyPostSettings, output_path: str | Path) -> list[Path]:
     """Write the posts index and the script beside it (when some page of this build has the box);
     the paths written."""
