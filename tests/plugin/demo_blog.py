@@ -28,6 +28,7 @@ def demo_site(tmp_path):
 def demo_settings(root, **overrides):
     from pelican.settings import read_settings
 
-    values = {"OUTPUT_PATH": str(root / "output"), "CACHE_CONTENT": False, "LOAD_CONTENT_CACHE": False}
+    values = {"OUTPUT_PATH": str(root / "output"), "CACHE_CONTENT": False, "LOAD_CONTENT_CACHE": False,
+              "DAILY_POST_BROWSER": False}  # no `trainer export-web` folder here
     values.update(overrides)
     return read_settings(str(root / "pelicanconf.py"), override=values)

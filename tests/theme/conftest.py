@@ -4,6 +4,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from chromium import screenshots_folder
 from theme_build import (
     GENERATED_POST,
     HIDDEN_POST,
@@ -43,3 +44,9 @@ def site(demo_content, tmp_path_factory) -> Path:
 def untrained_site(demo_content, tmp_path_factory) -> Path:
     """The demo blog before any model exists (DAILY_POST_MODEL names no folder)."""
     return build_site(demo_content, tmp_path_factory.mktemp("untrained") / "output")
+
+
+@pytest.fixture
+def shots(tmp_path) -> Path:
+    """Where a browser test saves screenshots ($THEME_SCREENSHOTS keeps them)."""
+    return screenshots_folder(tmp_path)

@@ -10,18 +10,13 @@ skips, or fails under CI (CI=true). Set THEME_SCREENSHOTS=some/folder to keep th
 from __future__ import annotations
 
 import datetime as dt
-import functools
 import json
-import os
 import shutil
-import threading
-from http.server import ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
-from chromium import browser
+from chromium import browser, serve, watched_page
 from machine_posts import write_machine_posts, write_stars
-from test_theme_browser import _QuietHandler
 from theme_build import build_site, model_folder
 
 # The theme blog's machine post is 2025-06-01 ("The Barometer Dreams of Gulls"); four more after it.
@@ -43,12 +38,8 @@ def another_site(demo_content, tmp_path_factory) -> Path:
 
 @pytest.fixture(scope="module")
 def server(another_site):
-    handler = functools.partial(_QuietHandler, directory=str(another_site))
-    httpd = ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    threading.Thread(target=httpd.serve_forever, daemon=True).start()
-    yield f"http://127.0.0.1:{httpd.server_address[1]}"
-    httpd.shutdown()
-    httpd.server_close()
+    with serve(another_site) as url:
+        yield url
 
 
 @pytest.fixture(scope="module")
@@ -57,13 +48,6 @@ def chromium():
         yield launched
 
 
-@pytest.fixture
-def shots(tmp_path) -> Path:
-    keep = os.environ.get("THEME_SCREENSHOTS")
-    if keep:
-        Path(keep).mkdir(parents=True, exist_ok=True)
-        return Path(keep)
-    return tmp_path
 
 
 def index_of(site: Path) -> list[dict]:
@@ -71,21 +55,10 @@ def index_of(site: Path) -> list[dict]:
 
 
 def open_page(chromium, server, path, random=None, scripts=True):
-    """A new page at ``server + path`` (Math.random fixed to ``random``); its problems list collects
-    console errors, page errors, failed requests and every request that leaves the server."""
-    context = chromium.new_context(java_script_enabled=scripts, viewport={"width": 1000, "height": 900})
-    if random is not None:
-        context.add_init_script(f"Math.random = function () {{ return {random!r}; }};")
-    page = context.new_page()
-    problems: list[str] = []
-    page.on("console", lambda msg: problems.append(f"console {msg.type}: {msg.text}") if msg.type == "error" else None)
-    page.on("pageerror", lambda exc: problems.append(f"page error: {exc}"))
-    page.on("requestfailed", lambda req: problems.append(f"request failed: {req.url}"))
-    page.on("request", lambda req: problems.append(f"request outside the site: {req.url}")
-            if not req.url.startswith(server + "/") else None)
-    page.on("response", lambda resp: problems.append(f"HTTP {resp.status}: {resp.url}") if resp.status >= 400 else None)
-    assert page.goto(server + path, wait_until="load").status == 200
-    return context, page, problems
+    """A new page at ``server + path`` (Math.random fixed to ``random``), watched
+    (``chromium.watched_page``): ``(context, page, problems)``."""
+    fixed = None if random is None else f"Math.random = function () {{ return {random!r}; }};"
+    return watched_page(chromium, server, path, scripts, fixed)
 
 
 def click_another(page):

@@ -126,7 +126,8 @@ MACHINE_PAGE = dedent("""\
 
 def build_site(content: Path, output: Path, **override) -> Path:
     """Build `content` with the project's pelicanconf.py, theme and plugin into `output`. The plugin
-    writes no post (DAILY_POST_ENABLED = False) and finds no model unless DAILY_POST_MODEL names one.
+    writes no post (DAILY_POST_ENABLED = False), finds no model unless DAILY_POST_MODEL names one, and
+    offers no "Write me a new post" unless DAILY_POST_BROWSER says so.
     `override` replaces settings."""
     settings = read_settings(
         str(PELICANCONF),
@@ -136,6 +137,7 @@ def build_site(content: Path, output: Path, **override) -> Path:
             "CACHE_PATH": str(output.parent / (output.name + "-cache")),
             "DAILY_POST_ENABLED": False,
             "DAILY_POST_MODEL": str(output.parent / (output.name + "-no-model")),
+            "DAILY_POST_BROWSER": False,  # test_write_browser.py turns it on, with an export
             "STATIC_PATHS": ["images"],
             "SITEURL": "",
             "RELATIVE_URLS": False,

@@ -53,7 +53,7 @@ def export_web_command(positional, run, models_dir, out, corpus, check_tokens, v
     except UserError as exc:
         fail(exc)
     check = result.manifest["check"]
-    click.echo(f"checked on {check['tokens']} held-out tokens: logits within {check['max_logit_difference']:.2g} "
+    click.echo(f"checked on {check['tokens']} tokens: logits within {check['max_logit_difference']:.2g} "
                f"(fp32), perplexity {check['perplexity_torch']:.3f} -> {check['perplexity_int8']:.3f} "
                f"int8 ({check['perplexity_change']:+.2%})")
     click.echo(f"wrote {result.folder}: {size_line(result.size_mb)}")

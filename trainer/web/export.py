@@ -57,7 +57,14 @@ def held_out_ids(run_dir: Path, tokenizer, corpus: str | None, limit: int) -> li
     if not corpus and not summary.get("corpus_path"):
         raise TrainerError(f"{run_dir} has no train.json naming its corpus: pass --corpus PATH "
                            "(held-out text to check the export on)")
-    return check_tokens(held_out_posts(summary, corpus).documents, tokenizer, limit)
+    try:
+        documents = held_out_posts(summary, corpus).documents
+    except TrainerError as err:  # a corpus too small to hold a post out: check on what there is
+        from trainer.training import data
+
+        documents = data.read_corpus(corpus or summary["corpus_path"]).documents
+        log.warning("%s: checking the export on the training posts instead", err)
+    return check_tokens(documents, tokenizer, limit)
 
 
 def export_web(run_dir: str | Path, out: str | Path | None = None, *, corpus: str | None = None,
@@ -90,7 +97,7 @@ def export_web(run_dir: str | Path, out: str | Path | None = None, *, corpus: st
             fp32 = export_fp32(model, shape, Path(work) / "fp32.onnx")
             log.info("quantizing the weights to int8")
             quantize_int8(fp32, building / MODEL_FILE)
-            log.info("checking the export on %d held-out tokens", len(ids))
+            log.info("checking the export on %d tokens of held-out text", len(ids))
             check = check_export(model, shape, fp32, building / MODEL_FILE, ids)
         (building / VOCAB_FILE).write_text(json.dumps(vocab, ensure_ascii=True, separators=(",", ":")),
                                            encoding="utf-8")

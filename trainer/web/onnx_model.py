@@ -14,6 +14,9 @@ the file holds two int8 copies of the table.
 """
 from __future__ import annotations
 
+import contextlib
+import logging
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -83,7 +86,7 @@ def export_fp32(model, shape: CacheShape, path: Path) -> Path:
     seq = Dim("seq", min=1, max=shape.max_positions)
     past = Dim("past", min=0, max=shape.max_positions)
     dynamic = {"input_ids": {1: seq}, "past": tuple({2: past} for _ in range(2 * shape.layers))}
-    with torch.no_grad():
+    with torch.no_grad(), _quiet("torch.onnx", "torch.export"):
         torch.onnx.export(wrapper, example, str(path), input_names=shape.input_names(),
                           output_names=shape.output_names(), dynamic_shapes=dynamic, dynamo=True,
                           opset_version=OPSET, external_data=False, verbose=False)
@@ -95,10 +98,27 @@ def quantize_int8(fp32: Path, int8: Path) -> Path:
     from onnxruntime.quantization import QuantType, quantize_dynamic
 
     fold_transposes(fp32)
-    quantize_dynamic(str(fp32), str(int8), weight_type=QuantType.QInt8, per_channel=True,
-                     op_types_to_quantize=["MatMul"])
+    with _quiet(""):  # the quantizer's advice to pre-process, logged on the root logger
+        quantize_dynamic(str(fp32), str(int8), weight_type=QuantType.QInt8, per_channel=True,
+                         op_types_to_quantize=["MatMul"])
     half_embeddings(int8)
     return int8
+
+
+@contextlib.contextmanager
+def _quiet(*loggers: str):
+    """The exporters' own warnings (deprecations, torchvision not installed, advice) are about their
+    internals, not the user's model: silenced while they run; errors still show."""
+    saved = [(logging.getLogger(name), logging.getLogger(name).level) for name in loggers]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        for logger, _ in saved:
+            logger.setLevel(logging.ERROR)
+        try:
+            yield
+        finally:
+            for logger, level in saved:
+                logger.setLevel(level)
 
 
 def fold_transposes(path: Path) -> int:

@@ -152,8 +152,8 @@ async function sample(machine, settings, seed, shouldStop, onText) {
     const vocabSize = out.logits.dims[2];
     const logits = out.logits.data.slice((feed.length - 1) * vocabSize, feed.length * vocabSize);
     const token = chooseToken(logits, seen, settings, random);
-    generated++;
     if (token === manifest.eos_id) { stop = "eos"; break; }
+    generated++;
     seen.add(token);
     if (!special.has(token) && bytes[token]) { text += decoder.decode(bytes[token], { stream: true }); }
     past = {};
@@ -248,8 +248,13 @@ function setUp(box) {
       box.dataset.seconds = result.seconds.toFixed(3);
       box.dataset.state = parsed.titleProblem || !parsed.body ? "untitled" : "done";
       const again = `Seed ${seed}: the same seed writes the same post in this browser.`;
-      say(box.dataset.state === "untitled" ? `No usable title after ${ATTEMPTS} tries (${parsed.titleProblem || "empty body"}): try another seed.`
-        : result.stop === "stopped" ? `Stopped. ${again}` : `Done. ${again}`);
+      if (result.stop === "stopped") {
+        say(`Stopped after ${result.tokens} tokens. ${again}`);
+      } else if (box.dataset.state === "untitled") {
+        say(`No usable title after ${ATTEMPTS} tries (${parsed.titleProblem || "empty body"}): try another seed.`);
+      } else {
+        say(`Done. ${again}`);
+      }
     } catch (error) {
       box.dataset.state = "failed";
       say(`The model could not run in this browser (${error && error.message ? error.message : error}).`);
