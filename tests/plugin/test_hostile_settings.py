@@ -253,7 +253,8 @@ def test_pelican_in_strict_mode_says_one_critical_line_without_traceback(site, e
 # --- item 5: types ------------------------------------------------------------------------------
 
 BOOLEANS = {"DAILY_POST_ENABLED": "enabled", "DAILY_POST_STRICT": "strict",
-            "DAILY_POST_ROBOTS_NOINDEX": "robots_noindex", "DAILY_POST_REVIEW": "review"}
+            "DAILY_POST_ROBOTS_NOINDEX": "robots_noindex", "DAILY_POST_REVIEW": "review",
+            "DAILY_POST_BROWSER": "browser"}
 TRUE_VALUES = [True, 1, "true", "True", "TRUE", " yes ", "Yes", "on", "ON", "1"]
 FALSE_VALUES = [False, 0, "false", "False", "FALSE", "no", "NO", "off", "Off", "0", " 0 "]
 NOT_BOOLEANS = ["", "maybe", "tru", "falsch", "2", 2, -1, 0.0, 1.0, [], [True], {}, "None", b"true"]
