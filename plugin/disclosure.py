@@ -31,6 +31,15 @@ CSS = (".tpdne-disclosure{display:flow-root;margin:0 0 1.5em;padding:.6em .9em;b
        ".tpdne-another button{font:inherit;margin-right:.6em;padding:.25em .8em;cursor:pointer}"
        ".tpdne-another button[hidden]{display:none}"
        ".tpdne-another-status{margin-left:.6em;font-style:italic}"
+       ".tpdne-write{display:flow-root;margin:1.5em 0;padding:.6em .9em;border:1px solid rgba(127,127,127,.4);"
+       "border-radius:4px}"
+       ".tpdne-write h2{margin-top:0;font-size:1.2em}"
+       ".tpdne-write [hidden]{display:none}"
+       ".tpdne-write button{font:inherit;margin:.2em .4em .2em 0;padding:.25em .8em;cursor:pointer}"
+       ".tpdne-write input{font:inherit;width:8em}"
+       ".tpdne-write-status{font-style:italic}"
+       ".tpdne-write-post{margin-top:1em;padding-top:.6em;border-top:1px dashed rgba(127,127,127,.4)}"
+       ".tpdne-write[data-state=writing] .tpdne-write-body>p:last-child::after{content:\"\\258D\"}"
        ".tpdne-stars{color:#c2571a;letter-spacing:.05em;white-space:nowrap}"
        ".tpdne-best-of li{margin:.3em 0}")
 STYLE = f'<style id="{STYLE_ID}">{CSS}</style>'

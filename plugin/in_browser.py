@@ -151,7 +151,8 @@ def box(page_save_as: str, found: Export, fallback: str) -> str:
         f'<button type="button" class="{BOX_CLASS}-stop" disabled>Stop</button> '
         f'<span class="{BOX_CLASS}-status" role="status" aria-live="polite"></span></div>'
         f'<article class="{BOX_CLASS}-post" hidden><h3 class="{BOX_CLASS}-title"></h3>'
-        f'<div class="{BOX_CLASS}-body"></div></article></section>'
+        f'<p class="tpdne-disclosure" role="note">This post does not exist: the blog\'s model writes it in '
+        f'your browser, on the spot.</p><div class="{BOX_CLASS}-body"></div></article></section>'
         f'<script type="module" src="{rel(WRITE_FOLDER)}/write.js"></script>')
 
 

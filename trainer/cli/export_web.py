@@ -25,8 +25,8 @@ def size_line(size_mb: float) -> str:
 @click.option("--out", type=click.Path(file_okay=False), help="Where to write the folder (default: RUN/web).")
 @click.option("--corpus", type=click.Path(dir_okay=False),
               help="Corpus whose held-out posts check the export (default: train.json's corpus_path).")
-@click.option("--check-tokens", default=300, show_default=True, type=click.IntRange(2, 4096),
-              help="Held-out tokens the export is checked on.")
+@click.option("--check-tokens", default=2048, show_default=True, type=click.IntRange(2, 100_000),
+              help="Held-out tokens the export is checked on (fewer: quicker, a noisier perplexity).")
 @click.option("-v", "--verbose", is_flag=True, help="More detail in the logs.")
 def export_web_command(positional, run, models_dir, out, corpus, check_tokens, verbose):
     """Write the run's model for readers' browsers: ONNX with int8 weights, its tokenizer and the

@@ -48,9 +48,12 @@ def folder_size(folder: Path) -> int:
 
 
 def held_out_ids(run_dir: Path, tokenizer, corpus: str | None, limit: int) -> list[int]:
-    """``limit`` tokens of the posts ``trainer fit`` held out (from ``corpus`` when given)."""
+    """``limit`` tokens of the posts ``trainer fit`` held out (from ``corpus`` when given); when they
+    are fewer, the training posts follow (the check compares two models on the same text: what
+    matters is that there is enough of it)."""
     from trainer.evaluation.comparison import held_out_posts
     from trainer.runs import read_summary
+    from trainer.training import data
     from trainer.web.check import check_tokens
 
     summary = read_summary(run_dir, missing_ok=True)
@@ -58,10 +61,9 @@ def held_out_ids(run_dir: Path, tokenizer, corpus: str | None, limit: int) -> li
         raise TrainerError(f"{run_dir} has no train.json naming its corpus: pass --corpus PATH "
                            "(held-out text to check the export on)")
     try:
-        documents = held_out_posts(summary, corpus).documents
+        posts = held_out_posts(summary, corpus)
+        documents = posts.documents + posts.training
     except TrainerError as err:  # a corpus too small to hold a post out: check on what there is
-        from trainer.training import data
-
         documents = data.read_corpus(corpus or summary["corpus_path"]).documents
         log.warning("%s: checking the export on the training posts instead", err)
     return check_tokens(documents, tokenizer, limit)
