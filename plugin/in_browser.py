@@ -53,7 +53,11 @@ class Export:
 def prepare(settings: DailyPostSettings, has_machine_page: bool) -> Export | None:
     """The export to publish (also kept in ``settings.pelican[KEY]``), or None with one warning."""
     settings.pelican[KEY] = None
-    if not settings.browser or not has_machine_page:
+    if not settings.browser:
+        return None
+    if not has_machine_page:
+        logger.warning("daily post: DAILY_POST_BROWSER is on, but no page has \"Template: machine\": the "
+                       "\"Write me a new post\" box goes on that page (add one, e.g. content/pages/machine.md)")
         return None
     try:
         found = read_export(settings)

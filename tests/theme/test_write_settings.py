@@ -108,3 +108,16 @@ def test_a_download_too_big_for_a_phone_is_published_with_a_warning(demo_content
 def test_bad_values_are_refused_by_name(tmp_path, name, value, message):
     with pytest.raises(SettingsError, match=message):
         DailyPostSettings.from_pelican({"PATH": str(tmp_path), name: value})
+
+
+def test_a_site_without_the_machine_page_hears_where_the_box_goes(demo_content, tmp_path, caplog):
+    import shutil
+
+    content = tmp_path / "content"
+    shutil.copytree(demo_content, content)
+    (content / "pages" / "machine.md").unlink()
+    fake_export(tmp_path / "models" / "blog" / "web")
+    output = build(content, tmp_path, DAILY_POST_BROWSER=True)
+    assert not (output / "machine" / "write").exists()
+    [warning] = warnings_of(caplog)
+    assert "DAILY_POST_BROWSER is on, but no page has \"Template: machine\"" in warning
