@@ -8,7 +8,8 @@ the blog's own model writes a post in their browser, with nothing sent anywhere.
 - ``with_box`` (``content_written``): the machine page gets the box, right after its content. It
   says what the button does and how much it downloads; without scripts or WebAssembly that text
   stays, with a link to the machine's published posts. The page's script is a module
-  (``static/write/write.js``); the daily post's sampling settings travel in ``data-settings``.
+  (``static/write/write.js``); the daily post's sampling settings and the text rules of its gate
+  travel in ``data-settings``.
 - ``copy_files`` (``finalized``): the export and the scripts into ``WRITE_FOLDER`` of the output.
   The model is copied only when it changed (size and time), each file atomically.
 
@@ -114,7 +115,29 @@ def page_settings(settings: DailyPostSettings) -> dict:
     data = values.to_dict()
     if values.prefix:
         data["prefix_ids"] = _prefix_ids(settings.model_path, values.prefix)
+    data["gate"] = page_gate(settings)
     return data
+
+
+def page_gate(settings: DailyPostSettings) -> dict:
+    """The daily gate's text rules that the page applies too (DAILY_POST_GATE over the defaults, the
+    run's calibration for the length and HTML rules): length, repetition, diversity, HTML. The
+    model-based rules (fluency, topic, memorisation) need what only Python has."""
+    from trainer.generation.calibration import read_calibration
+    from trainer.generation.gate import GateSettings
+
+    from .generate import _build
+
+    gate = _build(GateSettings, dict(settings.gate), "DAILY_POST_GATE")
+    try:
+        gate.validate()
+        calibration = read_calibration(settings.model_path)
+    except Exception as err:  # the gate's or the calibration's one-line message
+        raise SettingsError(f"DAILY_POST_GATE: {err}") from None
+    min_words = calibration.min_words(gate.min_words) if calibration is not None else gate.min_words
+    html_ok = gate.html == "escape" or (calibration is not None and calibration.html_is_the_blogs_style)
+    return {"min_words": min_words, "rep_n": gate.rep_n, "max_repeated": gate.max_repeated,
+            "min_distinct": gate.min_distinct, "html": "escape" if html_ok else "reject"}
 
 
 def _prefix_ids(model_path: Path, prefix: str) -> list[int]:

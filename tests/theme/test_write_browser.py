@@ -17,6 +17,7 @@ from chromium import browser, serve, watched_page
 from recital import train_recital_run
 from theme_build import build_site
 
+from trainer.generation.gate import distinct_n, find_html, repeated_ngram_share, words
 from trainer.generation.post import parse_post, trim_to_last_sentence
 
 HOSTILE_TITLE = "Gulls <script>window.__pwned=1</script> Again"
@@ -27,15 +28,27 @@ TIME_BUDGET_MS = 120_000  # loading the model and writing the post, on a 2-core 
 
 
 @pytest.fixture(scope="module")
-def write_site(demo_content, tiny_model_and_tokenizer, tmp_path_factory) -> Path:
+def hostile_run(tiny_model_and_tokenizer, tmp_path_factory) -> Path:
+    """The reciting run, exported into run/web (the folder DAILY_POST_BROWSER_MODEL defaults to)."""
     from trainer.web.export import export_web
 
-    root = tmp_path_factory.mktemp("write")
     base, tokenizer = tiny_model_and_tokenizer
-    run = train_recital_run(root / "models" / "hostile", base, tokenizer, HOSTILE_POST)
+    run = train_recital_run(tmp_path_factory.mktemp("models") / "hostile", base, tokenizer, HOSTILE_POST)
     (run / "corpus.txt").write_text(HOSTILE_POST + "\n<|endoftext|>\n", encoding="utf-8")
-    export_web(run)  # run/web, the folder DAILY_POST_BROWSER_MODEL defaults to
-    return build_site(demo_content, root / "output", DAILY_POST_MODEL=str(run), DAILY_POST_BROWSER=True)
+    export_web(run)
+    return run
+
+
+def build_write_site(demo_content, run, output, gate) -> Path:
+    return build_site(demo_content, output, DAILY_POST_MODEL=str(run), DAILY_POST_BROWSER=True,
+                      DAILY_POST_GATE=gate)
+
+
+@pytest.fixture(scope="module")
+def write_site(demo_content, hostile_run, tmp_path_factory) -> Path:
+    """The gate's length rule lowered for the short recited post; its HTML let through, as text."""
+    return build_write_site(demo_content, hostile_run, tmp_path_factory.mktemp("write") / "output",
+                            {"min_words": 10, "html": "escape"})
 
 
 @pytest.fixture(scope="module")
@@ -113,12 +126,29 @@ def test_stop_ends_the_post_where_it_is(chromium, server):
     context, page, problems = open_machine_page(chromium, server, init_script=PRESS_STOP_EARLY)
     try:
         shown = write(page, "7")
-        assert shown["status"].startswith("Stopped after ")
+        assert shown["state"] == "stopped" and shown["status"].startswith("Stopped after ")
         tokens = int(shown["status"].split()[2])
         assert tokens <= 3  # the words so far (the observer runs while the next token is computed)
         assert 0 < len(shown["title"]) < len(HOSTILE_TITLE) and shown["body"] == ""
     finally:
         context.close()
+    assert problems == []
+
+
+def test_a_draft_the_gate_turns_down_is_drawn_again_then_shown_as_such(chromium, demo_content, hostile_run,
+                                                                       tmp_path):
+    site = build_write_site(demo_content, hostile_run, tmp_path / "output", {"min_words": 10})  # HTML: rejected
+    with serve(site) as server:
+        context, page, problems = open_machine_page(chromium, server)
+        try:
+            shown = write(page, "7")
+        finally:
+            context.close()
+    assert shown["state"] == "rejected"
+    assert shown["status"] == ("No draft passed the daily post's checks in 3 tries (the last: it holds HTML "
+                               "(script, event handler, script link, html tag)); here is the last one. "
+                               "Try another seed.")
+    assert shown["title"] == HOSTILE_TITLE  # still text
     assert problems == []
 
 
@@ -188,5 +218,33 @@ def test_the_page_cuts_posts_as_the_daily_post_does(chromium, server):
     for text in PARSE_CASES:
         parsed = parse_post(text)
         expected.append([parsed.title, parsed.body, parsed.title_problem, trim_to_last_sentence(parsed.body)])
+    assert shown == expected
+    assert problems == []
+
+
+GATE_CASES = PARSE_CASES + [
+    HOSTILE_POST,
+    "Loops\n\nthe gauge the gauge the gauge the gauge the gauge the gauge the gauge.",
+    "Naïve Café\n\nDon’t stop: it’s 12°C and the ÉTÉ rain isn't <b>bold</b>; onload = x. data:text/html;x",
+    "Comment\n\nA <!-- note --> and <?php ?> and javascript : void and vb script: x.",
+]
+
+
+def test_the_page_measures_drafts_as_the_gate_does(chromium, server):
+    context, page, problems = open_machine_page(chromium, server)
+    try:
+        shown = page.evaluate("""async (texts) => {
+            const post = await import('/machine/write/post.js');
+            return texts.map((text) => {
+                const w = post.words(text);
+                return [w, post.repeatedShare(w, 4), post.distinctShare(w, 2), post.findHtml(text)];
+            });
+        }""", GATE_CASES)
+    finally:
+        context.close()
+    expected = []
+    for text in GATE_CASES:
+        w = words(text)
+        expected.append([w, repeated_ngram_share(w, 4), distinct_n(w, 2), find_html(text)])
     assert shown == expected
     assert problems == []

@@ -65,7 +65,9 @@ def test_on_the_machine_page_gets_the_box_and_the_site_the_export(demo_content, 
     assert box is not None
     settings = json.loads(html.unescape(re.search(r'data-settings="([^"]*)"', box).group(1)))
     assert settings == {"max_new_tokens": 250, "temperature": 0.7, "top_k": 40, "top_p": 0.95,
-                        "repetition_penalty": 1.1, "prefix": ""}  # the daily post's, defaults filled in
+                        "repetition_penalty": 1.1, "prefix": "",  # the daily post's, defaults filled in
+                        "gate": {"min_words": 80, "rep_n": 4, "max_repeated": 0.2, "min_distinct": 0.5,
+                                 "html": "reject"}}  # its gate's text rules
     assert '<script type="module" src="../machine/write/write.js"></script>' in box
     assert "a 1 MB download" in box
     written = output / "machine" / "write"

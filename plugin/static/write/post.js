@@ -1,7 +1,9 @@
 /* A sampled text as a post: the same rules as trainer/generation/post.py (parse_post,
    trim_to_last_sentence, title_problem) and common/text_rules.py, so a post written in the reader's
-   browser is cut into title and body exactly as the daily post is. tests/theme/test_write_browser.py
-   checks that both give the same result on the same texts. Plain text in, plain text out. */
+   browser is cut into title and body exactly as the daily post is; and the text rules of the daily
+   post's gate (trainer/generation/gate.py: ending, length, repetition, diversity, HTML).
+   tests/theme/test_write_browser.py checks that both give the same results on the same texts.
+   Plain text in, plain text out. */
 
 const CONTROL = /[\x00-\x08\x0b-\x1f\x7f-\x9f]/gu;
 const SENTENCE_END = /(?:[.!?]["'”’)\]]*|(?<=\s)[:;=]-?[)D])(?=\s|$)/gu;
@@ -100,5 +102,52 @@ export function parsePost(text) {
   const repeat = cut < 0 ? body : body.slice(0, cut);
   if (sameWords(cleanTitle(repeat), title)) { body = normaliseBody(cut < 0 ? "" : body.slice(cut + 1)); }
   if (!body) { problem = problem || "empty body"; }
-  return { title, body, titleProblem: problem };
+  return { title, body, titleProblem: problem, text };
+}
+
+const GATE_WORD = /[\p{L}\p{N}_]+(?:['’][\p{L}\p{N}_]+)*/gu;
+const HTML_PATTERNS = [
+  ["script", /<\s*\/?\s*script\b/i],
+  ["event handler", /\bon[a-z]{3,}\s*=/i],
+  ["script link", /\b(?:java\s*script|vb\s*script)\s*:|\bdata\s*:\s*[a-z]+\/[\w.+-]+[;,]/i],
+  ["html tag", /<\/?[a-zA-Z][a-zA-Z0-9-]*(?:\s[^<>]*)?\/?>|<!--|<![a-zA-Z[]|<\?/],
+];
+
+export function words(text) { return text.toLowerCase().match(GATE_WORD) || []; }
+
+function grams(tokens, n) {
+  const found = [];
+  for (let i = 0; i + n <= tokens.length; i++) { found.push(tokens.slice(i, i + n).join("\u0000")); }
+  return found;
+}
+
+/* rep-n: the share of n-grams that repeat an earlier one (gate.repeated_ngram_share). */
+export function repeatedShare(tokens, n) {
+  const all = grams(tokens, n);
+  return all.length ? 1 - new Set(all).size / all.length : 0;
+}
+
+/* distinct-n: unique n-grams / all n-grams (gate.distinct_n). */
+export function distinctShare(tokens, n = 2) {
+  const all = grams(tokens, n);
+  return all.length ? new Set(all).size / all.length : 1;
+}
+
+export function findHtml(text) {
+  return HTML_PATTERNS.filter(([, pattern]) => pattern.test(text)).map(([name]) => name);
+}
+
+/* Why the daily post's gate would turn `post` down on its text alone ("" when it would not): its
+   ending, length, repetition, diversity and HTML rules, with the limits in `gate`. */
+export function gateProblem(post, gate) {
+  if (!gate) { return ""; }
+  const bodyWords = words(post.body);
+  const allWords = words(post.text || `${post.title}\n${post.body}`);
+  if (!endsASentence(post.body)) { return "it ends mid-sentence"; }
+  if (bodyWords.length < gate.min_words) { return `${bodyWords.length} words, fewer than ${gate.min_words}`; }
+  if (repeatedShare(allWords, gate.rep_n) > gate.max_repeated) { return "it repeats itself"; }
+  if (distinctShare(allWords, 2) < gate.min_distinct) { return "too few different words"; }
+  const html = findHtml(`${post.title}\n${post.body}`);
+  if (html.length && gate.html !== "escape") { return `it holds HTML (${html.join(", ")})`; }
+  return "";
 }

@@ -6,12 +6,14 @@
    Each token is drawn the way trainer/generation/decoding.py draws it: repetition penalty,
    temperature, top-k, top-p, then a draw from a random generator seeded by the seed shown on the
    page (same seed, same browser: same post). The text is cut into title and body by post.js, with
-   the rules of the daily post. Everything reaches the page through textContent: never as HTML. */
+   the rules of the daily post, and a draft its gate would turn down on its text (no title, cut off,
+   too short, repetitive, HTML) is drawn again. Everything reaches the page through textContent:
+   never as HTML. */
 import * as ort from "./runtime/ort.wasm.min.mjs";
-import { parsePost, trimToLastSentence } from "./post.js";
+import { gateProblem, parsePost, trimToLastSentence } from "./post.js";
 
 const HERE = new URL("./", import.meta.url);
-const ATTEMPTS = 3; // a text whose first line is no usable title is drawn again, with the next seed
+const ATTEMPTS = 3; // a draft the daily post's rules turn down is drawn again, with the next seed
 const MAX_SEED = 4294967295;
 
 /* mulberry32: a small, well-known 32-bit generator; enough for drawing tokens. */
@@ -232,27 +234,31 @@ function setUp(box) {
       stopButton.disabled = false;
       let result = null;
       let parsed = null;
+      let problem = "";
       for (let attempt = 0; attempt < ATTEMPTS && !stopping; attempt++) {
-        if (attempt > 0) { say(`The first line was no title (${parsed.titleProblem}): writing again…`); }
+        if (attempt > 0) { say(`The machine threw that draft away (${problem}): writing another…`); }
         result = await sample(machine, settings, attemptSeed(seed, attempt), () => stopping, (text, tokens, rate) => {
           show(text);
           say(`Writing… ${tokens} tokens, ${rate.toFixed(1)} tokens/s`);
         });
         parsed = parsePost(result.text);
         if (result.stop !== "eos") { parsed.body = trimToLastSentence(parsed.body); }
-        if (!parsed.titleProblem && parsed.body) { break; }
+        problem = parsed.titleProblem ? `the first line is no title: ${parsed.titleProblem}` : gateProblem(parsed, settings.gate);
+        if (!problem) { break; }
       }
       title.textContent = parsed.title;
       paragraphs(parsed.body);
       box.dataset.tokens = String(result.tokens); // for bench/browser_generate.py
       box.dataset.seconds = result.seconds.toFixed(3);
-      box.dataset.state = parsed.titleProblem || !parsed.body ? "untitled" : "done";
       const again = `Seed ${seed}: the same seed writes the same post in this browser.`;
       if (result.stop === "stopped") {
+        box.dataset.state = "stopped";
         say(`Stopped after ${result.tokens} tokens. ${again}`);
-      } else if (box.dataset.state === "untitled") {
-        say(`No usable title after ${ATTEMPTS} tries (${parsed.titleProblem || "empty body"}): try another seed.`);
+      } else if (problem) {
+        box.dataset.state = "rejected";
+        say(`No draft passed the daily post's checks in ${ATTEMPTS} tries (the last: ${problem}); here is the last one. Try another seed.`);
       } else {
+        box.dataset.state = "done";
         say(`Done. ${again}`);
       }
     } catch (error) {
