@@ -202,24 +202,26 @@ PARSE_CASES = [
 ]
 
 
-def test_the_page_cuts_posts_as_the_daily_post_does(chromium, server):
+def post_js(chromium, server, body: str, texts: list[str]) -> list:
+    """``body`` (JavaScript with ``post``, post.js's module, and ``text``) for each of ``texts``, in the page."""
     context, page, problems = open_machine_page(chromium, server)
     try:
-        shown = page.evaluate("""async (texts) => {
-            const post = await import('/machine/write/post.js');
-            return texts.map((text) => {
-                const parsed = post.parsePost(text);
-                return [parsed.title, parsed.body, parsed.titleProblem, post.trimToLastSentence(parsed.body)];
-            });
-        }""", PARSE_CASES)
+        shown = page.evaluate("async (texts) => { const post = await import('/machine/write/post.js');"
+                              f" return texts.map((text) => {{ {body} }}); }}", texts)
     finally:
         context.close()
+    assert problems == []
+    return shown
+
+
+def test_the_page_cuts_posts_as_the_daily_post_does(chromium, server):
+    shown = post_js(chromium, server, "const parsed = post.parsePost(text); return [parsed.title, parsed.body, "
+                    "parsed.titleProblem, post.trimToLastSentence(parsed.body)];", PARSE_CASES)
     expected = []
     for text in PARSE_CASES:
         parsed = parse_post(text)
         expected.append([parsed.title, parsed.body, parsed.title_problem, trim_to_last_sentence(parsed.body)])
     assert shown == expected
-    assert problems == []
 
 
 GATE_CASES = PARSE_CASES + [
@@ -231,20 +233,10 @@ GATE_CASES = PARSE_CASES + [
 
 
 def test_the_page_measures_drafts_as_the_gate_does(chromium, server):
-    context, page, problems = open_machine_page(chromium, server)
-    try:
-        shown = page.evaluate("""async (texts) => {
-            const post = await import('/machine/write/post.js');
-            return texts.map((text) => {
-                const w = post.words(text);
-                return [w, post.repeatedShare(w, 4), post.distinctShare(w, 2), post.findHtml(text)];
-            });
-        }""", GATE_CASES)
-    finally:
-        context.close()
+    shown = post_js(chromium, server, "const w = post.words(text); return [w, post.repeatedShare(w, 4), "
+                    "post.distinctShare(w, 2), post.findHtml(text)];", GATE_CASES)
     expected = []
     for text in GATE_CASES:
         w = words(text)
         expected.append([w, repeated_ngram_share(w, 4), distinct_n(w, 2), find_html(text)])
     assert shown == expected
-    assert problems == []
