@@ -1,7 +1,7 @@
 """In-browser sampling speed: the "Write me a new post" box (onnxruntime-web, WASM, one thread)
 against the CPU Python sampler on the same model, measured in the same run.
 
-    .venv/bin/python bench/browser_generate.py                 # about 5 minutes on 2 cores
+    .venv/bin/python bench/browser_generate.py                 # about 8 minutes on 2 cores
     .venv/bin/python bench/browser_generate.py --runs 5 --seed 7 --site output --model models/demo
 
 Needs the built site (``make html``; this script never rebuilds it), the ``chromium`` package and
@@ -16,9 +16,8 @@ the ``playwright`` Python package (see tests/chromium.py). Prints one JSON objec
    ``data-seconds`` (the last attempt of that click: generation only, the model already loaded);
    the figure is the median. The page's settings are used as they are (300 tokens, temperature
    0.9, top-k 40, top-p 0.95, repetition penalty 1.1); onnxruntime-web runs on one thread;
-3. ``webgpu``: whether headless Chromium exposes ``navigator.gpu`` and an adapter, with
-   ``--enable-unsafe-webgpu`` and a few variants (Vulkan, SwiftShader). The page only uses WASM: this
-   is a probe, not a measurement;
+3. WebGPU: ``bench/browser_webgpu.py`` (a probe of the adapter and a harness timing WebGPU against
+   WASM on the same model);
 4. ``python_cpu``: the ``Sampler`` on ``--model`` at precision auto (int8 on the CPU) and fp32, with
    torch's default threads (every core) and with one thread (the browser's situation); tokens/s
    is ``len(token_ids) / seconds`` of ``generate(seed, SamplingSettings(max_new_tokens=300), n=1)``
@@ -166,63 +165,6 @@ def browser_runs(site: Path, seed: int, runs: int, as_built: bool) -> tuple[dict
             "console": console[-20:]}, version
 
 
-WEBGPU_PROBE = """async () => {
-  const out = {secure: window.isSecureContext, has_gpu: 'gpu' in navigator, adapter: null,
-               fallback_adapter: null, error: null};
-  if (!out.has_gpu) { return out; }
-  const describe = async (options) => {
-    const adapter = await navigator.gpu.requestAdapter(options);
-    if (!adapter) { return null; }
-    const info = adapter.info || (adapter.requestAdapterInfo ? await adapter.requestAdapterInfo() : {});
-    return {vendor: info.vendor || '', architecture: info.architecture || '', device: info.device || '',
-            description: info.description || '', fallback: Boolean(adapter.isFallbackAdapter || info.isFallbackAdapter),
-            features: Array.from(adapter.features || []).sort().slice(0, 20),
-            max_buffer_mb: adapter.limits ? Math.round(adapter.limits.maxBufferSize / 1048576) : null};
-  };
-  try {
-    out.adapter = await describe(undefined);
-    out.fallback_adapter = await describe({forceFallbackAdapter: true});
-  } catch (error) { out.error = String(error && error.message || error); }
-  return out;
-}"""
-
-
-def webgpu_probe(site: Path) -> list[dict]:
-    from chromium import CHROMIUM, FLAGS
-    from playwright.sync_api import sync_playwright
-
-    no_gpu_off = [f for f in FLAGS if f != "--disable-gpu"]
-    variants = {
-        "project flags + --enable-unsafe-webgpu": FLAGS + ["--enable-unsafe-webgpu"],
-        "--enable-unsafe-webgpu, GPU on": no_gpu_off + ["--enable-unsafe-webgpu"],
-        "--enable-unsafe-webgpu --enable-features=Vulkan": no_gpu_off + [
-            "--enable-unsafe-webgpu", "--enable-features=Vulkan"],
-        "--enable-unsafe-webgpu --enable-features=Vulkan --use-angle=swiftshader --use-webgpu-adapter=swiftshader": no_gpu_off + [
-            "--enable-unsafe-webgpu", "--enable-features=Vulkan", "--use-angle=swiftshader",
-            "--use-webgpu-adapter=swiftshader"],
-    }
-    found = []
-    with serve(site) as base, sync_playwright() as pw:
-        for name, args in variants.items():
-            console: list[str] = []
-            try:
-                browser = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=args)
-            except Exception as error:  # noqa: BLE001 (reported, not raised)
-                found.append({"flags": name, "launch_error": str(error).splitlines()[0]})
-                continue
-            try:
-                page = browser.new_page()
-                page.on("console", lambda m, into=console: into.append(f"{m.type}: {m.text}"))
-                page.goto(base + "/machine/posts.json")  # any same-origin page: a secure context
-                result = page.evaluate(WEBGPU_PROBE)
-                result["flags"] = name
-                result["console"] = [c[:300] for c in console[-5:]]
-                found.append(result)
-            finally:
-                browser.close()
-    return found
-
-
 def python_runs(model: Path, seeds: list[int], precision: str, threads: int | None) -> dict:
     import torch
 
@@ -256,7 +198,6 @@ def main() -> int:
     parser.add_argument("--seed", type=int, default=1234, help="warm-up seed; runs use seed+1, seed+2...")
     parser.add_argument("--as-built", action="store_true",
                         help="serve the built write.js even when it differs from the plugin's")
-    parser.add_argument("--skip-webgpu", action="store_true")
     args = parser.parse_args()
     logging_quiet()
 
@@ -282,17 +223,6 @@ def main() -> int:
              statuses=[r.get("status") for r in browser["runs"]], console=browser["console"])
     elif browser["console"]:
         emit(what="browser_console", console=browser["console"])
-
-    if not args.skip_webgpu:
-        probes = webgpu_probe(site)
-        for probe in probes:
-            emit(what="webgpu", **probe)
-        if not any(p.get("adapter") or p.get("fallback_adapter") for p in probes):
-            why = ("navigator.gpu is missing" if not any(p.get("has_gpu") for p in probes)
-                   else "navigator.gpu exists but requestAdapter() returns null under every flag set")
-            emit(what="webgpu_unavailable", chromium=version,
-                 why=f"{why}: no GPU on this machine, headless Chromium on Linux without a usable "
-                     "Vulkan/Dawn adapter (see the console lines of each probe)")
 
     seeds = [args.seed + i for i in range(1, args.runs + 1)]
     python = {}
