@@ -78,12 +78,15 @@ def read_export(settings: DailyPostSettings) -> Export:
     hint = f"run `trainer export-web {settings.model}` (or set DAILY_POST_BROWSER = False)"
     if not manifest_path.is_file() or manifest_path.stat().st_size > MAX_MANIFEST_BYTES:
         raise SettingsError(f"{manifest_path} is missing: {hint}")
-    manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
-    if not isinstance(manifest, dict) or manifest.get("format") != 1:
-        raise SettingsError(f"{manifest_path} is not an export this plugin reads: {hint}")
-    runtime = manifest["runtime"]
-    files = [manifest["files"]["model"], manifest["files"]["vocab"]]
-    files += [f"{runtime['folder']}/{name}" for name in runtime["files"]]
+    try:
+        manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
+        if manifest.get("format") != 1:
+            raise ValueError("format")
+        runtime = manifest["runtime"]
+        files = [str(manifest["files"]["model"]), str(manifest["files"]["vocab"])]
+        files += [f"{runtime['folder']}/{name}" for name in runtime["files"]]
+    except (AttributeError, KeyError, TypeError, ValueError):
+        raise SettingsError(f"{manifest_path} is not an export this plugin reads: {hint}") from None
     for name in files:
         path = folder / name
         if not _inside(path, folder) or not path.is_file() or path.is_symlink():
@@ -97,7 +100,8 @@ def read_export(settings: DailyPostSettings) -> Export:
 
 
 def _inside(path: Path, folder: Path) -> bool:
-    return os.path.normpath(path).startswith(os.path.normpath(folder) + os.sep)
+    """Whether ``path``, links resolved, is inside ``folder`` (an export publishes nothing else)."""
+    return path.resolve().is_relative_to(folder.resolve())
 
 
 def page_settings(settings: DailyPostSettings) -> dict:

@@ -123,3 +123,28 @@ def test_a_site_without_the_machine_page_hears_where_the_box_goes(demo_content, 
     assert not (output / "machine" / "write").exists()
     [warning] = warnings_of(caplog)
     assert "DAILY_POST_BROWSER is on, but no page has \"Template: machine\"" in warning
+
+
+@pytest.mark.parametrize("damage", ["not json", "a list", "no runtime", "outside", "linked out"])
+def test_a_damaged_export_is_one_warning_and_publishes_nothing(demo_content, tmp_path, caplog, damage):
+    folder = fake_export(tmp_path / "models" / "blog" / "web")
+    manifest = json.loads((folder / "web.json").read_text(encoding="utf-8"))
+    secret = tmp_path / "secret.txt"
+    secret.write_text("not for the site", encoding="utf-8")
+    if damage == "not json":
+        (folder / "web.json").write_text("{", encoding="utf-8")
+    elif damage == "a list":
+        (folder / "web.json").write_text("[]", encoding="utf-8")
+    elif damage == "no runtime":
+        del manifest["runtime"]
+    elif damage == "outside":
+        manifest["files"]["vocab"] = "../../../secret.txt"
+    else:
+        (folder / "vocab.json").unlink()
+        (folder / "vocab.json").symlink_to(secret)
+    if damage in ("no runtime", "outside"):
+        (folder / "web.json").write_text(json.dumps(manifest), encoding="utf-8")
+    output = build(demo_content, tmp_path, DAILY_POST_BROWSER=True)
+    assert box_of(output) is None and not (output / "machine" / "write").exists()
+    [warning] = warnings_of(caplog)
+    assert warning.startswith("daily post: no \"Write me a new post\" button: ") and str(folder) in warning
