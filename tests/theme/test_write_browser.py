@@ -199,6 +199,9 @@ PARSE_CASES = [
     "!!!\n\n???",
     "A Title\n\n",
     "Ten Readings, Sort Of\n\nOne. Two. Three \"quoted.\" (Bracketed.) done",
+    "Rain\n\nIt rained.\n\nWhat I found\n\nHow much fell?\n\nThe gauge held",
+    "Rain\n\nIt rained. That is all.\n\nWhy?\n\nWhere does the wind go? And",
+    "Rain\n\nWhy does it rain?\n\nWhere does it go?\n\nAnd",
 ]
 
 

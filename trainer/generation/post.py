@@ -7,7 +7,8 @@ lower-case start, ends mid-phrase, too long, mostly punctuation) or the shape is
 line after it, no body), the post says why in ``Post.title_problem`` and the gate rejects it.
 
 A sample that hit the length limit stopped mid-thought: ``trim_to_last_sentence`` cuts it back to
-its last complete paragraph, or else its last complete sentence (``Sampler.to_post`` applies it).
+its last complete paragraph, or else its last complete sentence, without a section heading left
+dangling at the end (``Sampler.to_post`` applies it).
 
 A ``Post`` holds plain text; it is escaped once, when a post file is written (``common.post_file``).
 """
@@ -106,16 +107,36 @@ def trim_to_last_sentence(body: str) -> str:
 
     The paragraph sampling stopped in is unfinished: the body ends with the paragraph before it
     when that one ends a sentence; otherwise with the last complete sentence; "" when no sentence
-    ended at all.
+    ended at all. A section heading left at the end, whose section was cut, goes too
+    (``without_dangling_headings``).
     """
     body = normalise_body(body)
     head, blank, _unfinished = body.rpartition("\n\n")
     if blank and ends_a_sentence(head):
-        return head.rstrip()
+        return without_dangling_headings(head.rstrip())
     end = 0
     for match in SENTENCE_END.finditer(body):
         end = match.end()
-    return body[:end].rstrip()
+    return without_dangling_headings(body[:end].rstrip())
+
+
+def is_heading_line(paragraph: str) -> bool:
+    """A paragraph that reads as a section heading: one short line (at most ``MAX_TITLE_WORDS``
+    words) that is a question ("How much rain fell?") or no sentence at all ("What I found")."""
+    line = paragraph.strip()
+    short = "\n" not in line and len(re.findall(r"\S*\w\S*", line)) <= MAX_TITLE_WORDS
+    return bool(line) and short and (line.endswith("?") or not ends_a_sentence(line))
+
+
+def without_dangling_headings(body: str) -> str:
+    """A trimmed ``body`` without the section headings at its end (a sample cut by the length limit
+    can stop right after a heading: "How much rain did the storm deliver?" with nothing under it).
+    The body stays as it is when nothing would be left, or when what is left ends mid-sentence."""
+    paragraphs = body.split("\n\n")
+    while len(paragraphs) > 1 and is_heading_line(paragraphs[-1]):
+        paragraphs.pop()
+    kept = "\n\n".join(paragraphs).rstrip()
+    return kept if ends_a_sentence(kept) else body
 
 
 def _same_words(a: str, b: str) -> bool:

@@ -72,10 +72,23 @@ export function endsASentence(text) {
 export function trimToLastSentence(body) {
   body = normaliseBody(body);
   const at = body.lastIndexOf("\n\n");
-  if (at >= 0 && endsASentence(body.slice(0, at))) { return body.slice(0, at).trimEnd(); }
+  if (at >= 0 && endsASentence(body.slice(0, at))) { return withoutDanglingHeadings(body.slice(0, at).trimEnd()); }
   let end = 0;
   for (const match of body.matchAll(SENTENCE_END)) { end = match.index + match[0].length; }
-  return body.slice(0, end).trimEnd();
+  return withoutDanglingHeadings(body.slice(0, end).trimEnd());
+}
+
+export function isHeadingLine(paragraph) {
+  const line = paragraph.trim();
+  const short = !line.includes("\n") && (line.match(/\S*[\p{L}\p{N}_]\S*/gu) || []).length <= MAX_TITLE_WORDS;
+  return Boolean(line) && short && (line.endsWith("?") || !endsASentence(line));
+}
+
+export function withoutDanglingHeadings(body) {
+  const paragraphs = body.split("\n\n");
+  while (paragraphs.length > 1 && isHeadingLine(paragraphs[paragraphs.length - 1])) { paragraphs.pop(); }
+  const kept = paragraphs.join("\n\n").trimEnd();
+  return endsASentence(kept) ? kept : body;
 }
 
 function sameWords(a, b) {

@@ -73,6 +73,29 @@ def test_a_single_paragraph_is_cut_back_to_its_last_complete_sentence(sampler):
     assert assessment.passed, assessment.lines()
 
 
+@pytest.mark.parametrize("headings", [
+    "How much rain did the storm deliver?",  # a question heading, its section cut
+    "What I found in the bucket",  # a heading that is no sentence
+    "What I found in the bucket\n\nHow much rain did the storm deliver?",  # two in a row
+])
+def test_a_section_heading_left_at_the_end_goes_with_its_cut_section(sampler, headings):
+    text = f"North Wind\n\n{FIRST}\n\n{SECOND}\n\n{headings}\n\nThe gauge held 14 mm by the"
+    post, assessment, _ = judged(sampler, text, "length")
+    assert post.body == f"{FIRST}\n\n{SECOND}"
+    assert assessment.passed, assessment.lines()
+
+
+def test_a_closing_sentence_or_a_whole_post_of_questions_stays(sampler):
+    text = f"North Wind\n\n{FIRST}\n\nThat is all for today.\n\nThe gauge held 14 mm by the"
+    post, _, _ = judged(sampler, text, "length")
+    assert post.body == f"{FIRST}\n\nThat is all for today."  # a short sentence, not a heading
+    text = "Questions\n\nWhy does it rain?\n\nWhere does the wind go?\n\nAnd then the"
+    post, _, _ = judged(sampler, text, "length")
+    assert post.body == "Why does it rain?"  # nothing would be left: the first question stays
+    post, _, _ = judged(sampler, f"North Wind\n\n{FIRST}\n\nHow much rain fell?", "eos")
+    assert post.body.endswith("How much rain fell?")  # a post that ended on its own is whole
+
+
 def test_too_little_left_after_trimming_is_rejected_by_the_ending_rule(sampler):
     text = f"North Wind\n\n{SENTENCES[2]} Then the wind turned and the rain came back for the"
     post, assessment, rules = judged(sampler, text, "length", min_words=20)
