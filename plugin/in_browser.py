@@ -45,7 +45,6 @@ MAX_MANIFEST_BYTES = 1 << 20
 @dataclass
 class Export:
     folder: Path
-    manifest: dict
     files: list[str]  # paths inside the folder, for copying
     size_mb: float
     settings: dict  # the daily post's sampling settings, for the page
@@ -96,7 +95,7 @@ def read_export(settings: DailyPostSettings) -> Export:
         raise SettingsError(f"the export {folder} is {size_mb:.0f} MB, over DAILY_POST_BROWSER_MAX_MB = "
                             f"{settings.browser_max_mb:g}: readers would wait too long; raise the limit or "
                             "export a smaller model")
-    return Export(folder, manifest, files + ["web.json"], size_mb, page_settings(settings))
+    return Export(folder, files + ["web.json"], size_mb, page_settings(settings))
 
 
 def _inside(path: Path, folder: Path) -> bool:

@@ -74,8 +74,8 @@ def export_web(run_dir: str | Path, out: str | Path | None = None, *, corpus: st
     """Export the model of ``run_dir`` into ``out`` (default ``run_dir/web``); see the module."""
     from trainer.model_loading import EVAL_HINT, load_model
     from trainer.web.check import CHECK_TOKENS, check_export
-    from trainer.web.onnx_model import OPSET, CacheShape, export_fp32, quantize_int8
-    from trainer.web.runtime import PACKAGE, VERSION, copy_runtime
+    from trainer.web.onnx_model import CacheShape, export_fp32, quantize_int8
+    from trainer.web.runtime import copy_runtime
     from trainer.web.vocab import browser_vocab, decode
 
     _check_installed()
@@ -86,7 +86,8 @@ def export_web(run_dir: str | Path, out: str | Path | None = None, *, corpus: st
     shape = CacheShape.of(model)
     ids = held_out_ids(run_dir, tokenizer, corpus, check_tokens or CHECK_TOKENS)
     vocab = browser_vocab(tokenizer, shape.vocab)
-    text_ids = [i for i in ids if i not in set(vocab["special"])]
+    special = set(vocab["special"])
+    text_ids = [i for i in ids if i not in special]
     if decode(vocab, text_ids) != tokenizer.decode(text_ids, skip_special_tokens=True):
         raise TrainerError("the page's decoder does not give the tokenizer's text on the held-out posts: "
                            "this tokenizer is not supported by `trainer export-web`")
@@ -105,8 +106,6 @@ def export_web(run_dir: str | Path, out: str | Path | None = None, *, corpus: st
                                            encoding="utf-8")
         runtime = copy_runtime(building / RUNTIME_FOLDER)
         manifest = _manifest(run_dir, shape, vocab, check, [p.name for p in runtime])
-        manifest["runtime"].update(package=PACKAGE, version=VERSION)
-        manifest["opset"] = OPSET
         manifest["size_bytes"] = folder_size(building)  # what a reader downloads (web.json aside)
         (building / MANIFEST).write_text(json.dumps(manifest, indent=1) + "\n", encoding="utf-8")
         atomic_replace_dir(building, out)
@@ -127,13 +126,16 @@ def _check_installed() -> None:
 
 def _manifest(run_dir: Path, shape, vocab: dict, check, runtime_files: list[str]) -> dict:
     from trainer.generation.sampler import _weights_file, weights_sha256
+    from trainer.web.onnx_model import OPSET
+    from trainer.web.runtime import PACKAGE, VERSION
 
     weights, _ = _weights_file(run_dir)
     return {
         "format": FORMAT,
         "model": {"name": run_dir.resolve().name, "weights_sha256": weights_sha256(weights)},
         "files": {"model": MODEL_FILE, "vocab": VOCAB_FILE},
-        "runtime": {"folder": RUNTIME_FOLDER, "files": runtime_files},
+        "runtime": {"folder": RUNTIME_FOLDER, "files": runtime_files, "package": PACKAGE, "version": VERSION},
+        "opset": OPSET,
         "cache": {"layers": shape.layers, "kv_heads": shape.kv_heads, "head_dim": shape.head_dim},
         "vocab_size": shape.vocab,
         "max_positions": shape.max_positions,
@@ -141,14 +143,3 @@ def _manifest(run_dir: Path, shape, vocab: dict, check, runtime_files: list[str]
         "check": check.to_dict(),
     }
 
-
-def read_manifest(folder: str | Path) -> dict:
-    """``web.json`` of an exported folder; ``TrainerError`` naming the file when it is not one."""
-    path = Path(folder) / MANIFEST
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError) as exc:
-        raise TrainerError(f"{path} is not readable ({exc}): run `trainer export-web` again") from None
-    if not isinstance(data, dict) or data.get("format") != FORMAT:
-        raise TrainerError(f"{path} is not a web export this version reads: run `trainer export-web` again")
-    return data

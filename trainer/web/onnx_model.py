@@ -78,7 +78,8 @@ class WithCache(torch.nn.Module):
 
 
 def export_fp32(model, shape: CacheShape, path: Path) -> Path:
-    """Write the fp32 graph with its cache inputs and outputs to ``path`` (one file)."""
+    """Write the fp32 graph with its cache inputs and outputs to ``path`` (one file), its
+    transposed weights folded into constants (``fold_transposes``)."""
     from torch.export import Dim
 
     wrapper = WithCache(model, shape).eval()
@@ -90,6 +91,7 @@ def export_fp32(model, shape: CacheShape, path: Path) -> Path:
         torch.onnx.export(wrapper, example, str(path), input_names=shape.input_names(),
                           output_names=shape.output_names(), dynamic_shapes=dynamic, dynamo=True,
                           opset_version=OPSET, external_data=False, verbose=False)
+    fold_transposes(path)
     return path
 
 
@@ -97,7 +99,6 @@ def quantize_int8(fp32: Path, int8: Path) -> Path:
     """``fp32`` with int8 weights (per output channel) for every MatMul, written to ``int8``."""
     from onnxruntime.quantization import QuantType, quantize_dynamic
 
-    fold_transposes(fp32)
     with _quiet(""):  # the quantizer's advice to pre-process, logged on the root logger
         quantize_dynamic(str(fp32), str(int8), weight_type=QuantType.QInt8, per_channel=True,
                          op_types_to_quantize=["MatMul"])

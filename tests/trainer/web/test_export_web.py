@@ -17,9 +17,13 @@ from click.testing import CliRunner
 from common.errors import TrainerError
 from trainer.cli import main
 from trainer.web import check as check_module
-from trainer.web.export import export_web, read_manifest
+from trainer.web.export import MANIFEST, export_web
 from trainer.web.runtime import FILES
 from trainer.web.vocab import decode
+
+
+def read_manifest(folder):
+    return json.loads((folder / MANIFEST).read_text(encoding="utf-8"))
 
 
 @pytest.fixture(scope="module")
